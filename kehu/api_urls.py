@@ -1,0 +1,3 @@
+"""The REST API under /api/v1/, the OpenAPI schema and its browsable docs."""
+
+urlpatterns: list = []

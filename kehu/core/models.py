@@ -1,0 +1,250 @@
+"""Building blocks shared by every domain app: feature mixins, the event log, search entries, custom
+field definitions, pick lists, saved views and idempotency records."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.querysets import GatedQuerySet
+
+# --------------------------------------------------------------------------- feature mixins
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_index=False)
+
+    class Meta:
+        abstract = True
+
+
+class OwnedModel(models.Model):
+    """A record with an owner and the owner's team: the two columns the gate's data scope reads."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        "users.Team", verbose_name=_("team"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class CustomFieldsModel(models.Model):
+    """Values of administrator-defined fields, validated by kehu.core.customfields."""
+
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class VersionedModel(models.Model):
+    """A counter bumped on every save through a service: the API's ETag and the forms' stale-edit check."""
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class GatedModel(TimestampedModel, OwnedModel, CustomFieldsModel, VersionedModel):
+    objects = GatedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+# --------------------------------------------------------------------------- event log
+
+
+class Event(models.Model):
+    """One row per change, written in the same transaction as the change (kehu.core.events)."""
+
+    class Verb(models.TextChoices):
+        CREATED = "created", _("created")
+        UPDATED = "updated", _("updated")
+        DELETED = "deleted", _("deleted")
+        STAGE_CHANGED = "stage_changed", _("stage changed")
+        ASSIGNED = "assigned", _("assigned")
+        TAGGED = "tagged", _("tagged")
+        QUALIFIED = "qualified", _("qualified")
+        DISQUALIFIED = "disqualified", _("disqualified")
+        CONVERTED = "converted", _("converted")
+        LOGGED_IN = "logged_in", _("logged in")
+        DEACTIVATED = "deactivated", _("deactivated")
+
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.BigIntegerField()
+    object_repr = models.CharField(max_length=200, blank=True)
+    # The record whose timeline also shows this event (a contact's events appear on its customer).
+    parent_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    parent_id = models.BigIntegerField(null=True, blank=True)
+    verb = models.CharField(_("verb"), max_length=32, choices=Verb.choices)
+    changes = models.JSONField(default=dict, blank=True)  # {field: [old, new]}
+    data = models.JSONField(default=dict, blank=True)  # verb-specific parameters (reason, merged ids …)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "id"], name="event_object_idx"),
+            models.Index(fields=["parent_type", "parent_id", "id"], name="event_parent_idx"),
+            models.Index(fields=["actor", "id"], name="event_actor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.object_repr}"
+
+
+# --------------------------------------------------------------------------- search
+
+
+class SearchEntry(models.Model):
+    """The normalised search document of one record (kehu.core.search). The gate columns are copies of
+    the record's owner and team so results are filtered without joining every domain table."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=200)
+    subtitle = models.CharField(max_length=300, blank=True)
+    document = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["content_type", "object_id"], name="searchentry_object_uniq")]
+
+
+# --------------------------------------------------------------------------- custom fields and pick lists
+
+
+class CustomFieldDefinition(models.Model):
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        LONGTEXT = "longtext", _("Long text")
+        INTEGER = "integer", _("Number")
+        DECIMAL = "decimal", _("Decimal")
+        DATE = "date", _("Date")
+        BOOLEAN = "boolean", _("Yes / no")
+        CHOICE = "choice", _("Single choice")
+        MULTICHOICE = "multichoice", _("Multiple choice")
+        USER = "user", _("User")
+
+    object_type = models.CharField(_("object type"), max_length=40)
+    name = models.SlugField(_("key"), max_length=40, help_text=_("Letters, digits and underscores; used by the API."))
+    label_en = models.CharField(_("label (English)"), max_length=80)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=80)
+    type = models.CharField(_("type"), max_length=16, choices=Type.choices)
+    required = models.BooleanField(_("required"), default=False)
+    choices = models.JSONField(_("choices"), default=list, blank=True)  # [{"value", "label_en", "label_zh"}]
+    help_text = models.CharField(_("help text"), max_length=200, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["object_type", "order", "id"]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        constraints = [models.UniqueConstraint(fields=["object_type", "name"], name="customfield_name_uniq")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.label_zh if (get_language() or "").startswith("zh") and self.label_zh else self.label_en
+
+    @property
+    def field_key(self) -> str:
+        """The name the gate, filters and the API use: custom fields live beside real ones as cf_<name>."""
+        return f"cf_{self.name}"
+
+    def choice_label(self, value: str) -> str:
+        from django.utils.translation import get_language
+
+        zh = (get_language() or "").startswith("zh")
+        for c in self.choices:
+            if c.get("value") == value:
+                return (c.get("label_zh") if zh else c.get("label_en")) or value
+        return value
+
+
+class PicklistOption(models.Model):
+    """Administrator-managed values for industry, source channel, disqualification reason …"""
+
+    class List(models.TextChoices):
+        INDUSTRY = "industry", _("Industry")
+        SOURCE = "source", _("Source channel")
+        DISQUALIFY_REASON = "disqualify_reason", _("Disqualification reason")
+
+    list = models.CharField(_("pick list"), max_length=32, choices=List.choices)
+    value = models.SlugField(_("value"), max_length=40)
+    label_en = models.CharField(_("label (English)"), max_length=80)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=80)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["list", "order", "id"]
+        verbose_name = _("pick list option")
+        verbose_name_plural = _("pick list options")
+        constraints = [models.UniqueConstraint(fields=["list", "value"], name="picklist_value_uniq")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.label_zh if (get_language() or "").startswith("zh") and self.label_zh else self.label_en
+
+
+# --------------------------------------------------------------------------- saved views, idempotency
+
+
+class SavedView(models.Model):
+    """A user's named list configuration: filters, sort and columns, stored as the list's query string."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    object_type = models.CharField(max_length=40)
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "object_type", "name"], name="savedview_name_uniq")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to a POST carrying an Idempotency-Key, replayed when the same key comes again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    body_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_uniq")]

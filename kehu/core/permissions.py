@@ -1,0 +1,174 @@
+"""The permission gate: the one place that answers what a user may see and do.
+
+A role grants, per object type, a set of actions, a data scope and field rules. A user's roles are
+combined by union: the widest scope, every action any role grants, and a field is hidden (or read-only)
+only if every granting role hides it (or makes it read-only). Every read path calls `visible()` or
+`get_or_404()`, and asks `Policy.can_read()` before showing, filtering, sorting, searching or exporting
+a field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+from kehu.core import registry
+
+ACTIONS = ("view", "add", "change", "delete", "export", "assign")
+SCOPES = ("own", "team", "all")  # in order of width
+HIDDEN, READONLY = "hidden", "readonly"
+
+
+@dataclass
+class Policy:
+    object_type: str
+    actions: frozenset[str] = frozenset()
+    scope: str | None = None  # None: no access at all
+    hidden: frozenset[str] = frozenset()
+    readonly: frozenset[str] = frozenset()
+    team_ids: tuple[int, ...] = field(default_factory=tuple)  # the user's team and its sub-teams
+    user_id: int | None = None
+
+    def can(self, action: str) -> bool:
+        return self.scope is not None and action in self.actions
+
+    def can_read(self, name: str) -> bool:
+        return name not in self.hidden
+
+    def can_write(self, name: str) -> bool:
+        return name not in self.hidden and name not in self.readonly
+
+    def scope_q(self, owner_field: str = "owner", team_field: str = "team") -> Q:
+        if self.scope == "all":
+            return Q()
+        own = Q(**{f"{owner_field}_id": self.user_id})
+        if self.scope == "team" and self.team_ids:
+            return own | Q(**{f"{team_field}_id__in": self.team_ids})
+        return own
+
+    def allows_record(self, owner_id: int | None, team_id: int | None) -> bool:
+        if self.scope == "all":
+            return True
+        if self.scope is None:
+            return False
+        return owner_id == self.user_id or (self.scope == "team" and team_id in self.team_ids)
+
+
+def _team_ids(user: Any) -> tuple[int, ...]:
+    Team = apps.get_model("users", "Team")
+    if not user.team_id:
+        return ()
+    team = Team.objects.only("path").get(pk=user.team_id)
+    return tuple(Team.objects.filter(path__startswith=team.path).values_list("pk", flat=True))
+
+
+def _cache(user: Any) -> dict[str, Policy]:
+    cache = getattr(user, "_kehu_policies", None)
+    if cache is None:
+        cache = {}
+        user._kehu_policies = cache
+    return cache
+
+
+def forget(user: Any) -> None:
+    """Drop the policies cached on this user object (after their roles or team change)."""
+    for attr in ("_kehu_policies", "_kehu_team_ids"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+def policy(user: Any, obj_type: str | type[models.Model] | models.Model) -> Policy:
+    key = obj_type if isinstance(obj_type, str) else registry.get(obj_type).key
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Policy(key)
+    cache = _cache(user)
+    if key in cache:
+        return cache[key]
+    team_ids = getattr(user, "_kehu_team_ids", None)
+    if team_ids is None:
+        team_ids = user._kehu_team_ids = _team_ids(user)
+    if user.is_superuser:
+        pol = Policy(key, frozenset(ACTIONS), "all", team_ids=team_ids, user_id=user.pk)
+    else:
+        RolePermission = apps.get_model("users", "RolePermission")
+        rows = list(
+            RolePermission.objects.filter(role__users=user, object_type=key).values(
+                "actions", "scope", "field_rules"
+            )
+        )
+        pol = _combine(key, rows, team_ids, user.pk)
+    cache[key] = pol
+    return pol
+
+
+def _combine(key: str, rows: list[dict[str, Any]], team_ids: tuple[int, ...], user_id: int) -> Policy:
+    if not rows:
+        return Policy(key, team_ids=team_ids, user_id=user_id)
+    actions: set[str] = set()
+    scope_rank = -1
+    hidden: set[str] | None = None
+    readonly: set[str] | None = None
+    for row in rows:
+        actions |= set(row["actions"])
+        scope_rank = max(scope_rank, SCOPES.index(row["scope"]))
+        rules = row["field_rules"] or {}
+        h = {f for f, r in rules.items() if r == HIDDEN}
+        ro = {f for f, r in rules.items() if r in (HIDDEN, READONLY)}
+        hidden = h if hidden is None else hidden & h
+        readonly = ro if readonly is None else readonly & ro
+    if "view" not in actions:
+        return Policy(key, team_ids=team_ids, user_id=user_id)
+    hidden = hidden or set()
+    return Policy(
+        key,
+        frozenset(actions),
+        SCOPES[scope_rank],
+        frozenset(hidden),
+        frozenset((readonly or set()) - hidden),
+        team_ids,
+        user_id,
+    )
+
+
+def visible(model_or_qs: type[models.Model] | models.QuerySet, user: Any, action: str = "view") -> models.QuerySet:
+    """The records of this type the user may act on: the one queryset every read path starts from."""
+    qs = model_or_qs._default_manager.all() if isinstance(model_or_qs, type) else model_or_qs
+    pol = policy(user, qs.model)
+    if not pol.can(action) or (action != "view" and not pol.can("view")):
+        return qs.none()
+    if not registry.get(qs.model).owned:
+        return qs
+    return qs.filter(pol.scope_q())
+
+
+def get_or_404(model_or_qs: type[models.Model] | models.QuerySet, user: Any, pk: Any, action: str = "view") -> Any:
+    """One record, or Http404 whether it is missing, outside the user's scope or the action is denied."""
+    try:
+        return visible(model_or_qs, user, action).get(pk=pk)
+    except (ValueError, TypeError, models.ObjectDoesNotExist) as exc:
+        raise Http404 from exc
+
+
+def can(user: Any, obj_type: str | type[models.Model] | models.Model, action: str, obj: models.Model | None = None) -> bool:
+    pol = policy(user, obj_type)
+    if not pol.can(action):
+        return False
+    if obj is not None and registry.get(obj).owned:
+        return pol.allows_record(getattr(obj, "owner_id", None), getattr(obj, "team_id", None))
+    return True
+
+
+def readable(user: Any, obj_type: str | type[models.Model], names: list[str] | tuple[str, ...]) -> list[str]:
+    pol = policy(user, obj_type)
+    return [n for n in names if pol.can_read(n)]
+
+
+def mask_changes(user: Any, obj_type: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Changed fields of an event without the ones this user may not read."""
+    pol = policy(user, obj_type)
+    return {f: v for f, v in changes.items() if pol.can_read(f)}

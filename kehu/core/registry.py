@@ -1,0 +1,53 @@
+"""Object types known to the gate, custom fields, search and the event log.
+
+Each domain app registers its gated models in AppConfig.ready(); core never imports an app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import models
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    key: str  # "customers.customer"
+    model: type[models.Model]
+    fields: tuple[str, ...]  # fields a role's field rules may name (custom fields are added as cf_<name>)
+    custom_fields: bool = True
+    url_name: str = ""  # detail view name, reversed with pk
+    parent_attr: str = ""  # attribute naming the record whose timeline also shows this one's events
+    search_fields: tuple[str, ...] = field(default_factory=tuple)  # fields whose text feeds search
+    owned: bool = True  # False: settings objects with no owner or team, where only actions apply
+
+    @property
+    def label(self) -> str:
+        return str(self.model._meta.verbose_name)
+
+    @property
+    def label_plural(self) -> str:
+        return str(self.model._meta.verbose_name_plural)
+
+
+_TYPES: dict[str, ObjectType] = {}
+
+
+def register(obj_type: ObjectType) -> ObjectType:
+    _TYPES[obj_type.key] = obj_type
+    return obj_type
+
+
+def get(key_or_model: str | type[models.Model] | models.Model) -> ObjectType:
+    if isinstance(key_or_model, str):
+        return _TYPES[key_or_model]
+    model = key_or_model if isinstance(key_or_model, type) else type(key_or_model)
+    return _TYPES[model._meta.label_lower]
+
+
+def all_types() -> list[ObjectType]:
+    return list(_TYPES.values())
+
+
+def is_registered(model: type[models.Model]) -> bool:
+    return model._meta.label_lower in _TYPES

@@ -1,0 +1,62 @@
+"""How customers and contacts plug into the gate, search and the event log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from kehu.core import registry, search
+from kehu.customers.models import ChannelKind, Contact, Customer, Tag
+
+CUSTOMER_FIELDS = (
+    "kind", "name", "uscc", "lifecycle_stage", "source", "industry", "size_tier", "country", "province", "city",
+    "address", "website", "description", "tags", "owner", "team", "credit_limit", "payment_terms", "bank_account",
+)
+CONTACT_FIELDS = (
+    "customer", "name", "title", "department", "gender", "birthday", "is_primary", "notes", "channels", "owner",
+    "team",
+)
+
+registry.register(registry.ObjectType(
+    "customers.customer", Customer, CUSTOMER_FIELDS, url_name="customers:detail",
+    search_fields=("name",),
+))
+registry.register(registry.ObjectType(
+    "customers.contact", Contact, CONTACT_FIELDS, url_name="customers:contact_detail", parent_attr="customer",
+    search_fields=("name", "customer", "channels"),
+))
+registry.register(registry.ObjectType(
+    "customers.tag", Tag, ("name", "color"), custom_fields=False, owned=False,
+))
+
+
+def customer_document(c: Customer) -> search.Document:
+    place = " · ".join(p for p in (c.city, c.province) if p)
+    return search.Document(
+        title=c.name,
+        subtitle=_("Customer") + (f" · {place}" if place else ""),
+        fields={"name": search.text_tokens(c.name)},
+    )
+
+
+def contact_document(c: Contact, channels: list[Any] | None = None) -> search.Document:
+    chans = channels if channels is not None else list(c.channels.all())
+    tokens: set[str] = set()
+    for ch in chans:
+        if ch.kind == ChannelKind.EMAIL:
+            tokens |= search.email_tokens(ch.normalized)
+        elif ch.kind in (ChannelKind.PHONE, ChannelKind.WHATSAPP):
+            tokens |= search.phone_tokens(ch.normalized)
+        else:
+            tokens |= search.text_tokens(ch.normalized)
+    company = c.customer.name if c.customer_id else ""
+    return search.Document(
+        title=c.name,
+        subtitle=_("Contact") + (f" · {company}" if company else ""),
+        fields={"name": search.text_tokens(c.name), "customer": search.text_tokens(company), "channels": tokens},
+    )
+
+
+search.register("customers.customer", customer_document)
+search.register("customers.contact", contact_document)

@@ -1,0 +1,168 @@
+"""Every write to leads: capture, qualification, disqualification and conversion (S1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.core import normalize, permissions
+from kehu.core import services as core
+from kehu.core.models import PicklistOption
+from kehu.customers import services as customer_services
+from kehu.customers.models import Contact, Customer
+from kehu.sales.models import Lead
+
+S = Lead.Status
+
+
+def _normalise(data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    if data.get("email"):
+        try:
+            data["email"] = normalize.email(data["email"])
+        except ValidationError as exc:
+            errors["email"] = exc.messages
+    if data.get("phone"):
+        try:
+            data["phone"] = normalize.phone(data["phone"])
+        except ValidationError as exc:
+            errors["phone"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+@transaction.atomic
+def create_lead(*, actor: Any, data: dict[str, Any], custom: dict[str, Any] | None = None,
+                owner: Any | None = None) -> Lead:
+    data = _normalise(dict(data))
+    owner = owner or actor
+    lead = Lead(**data, owner=owner, team=owner.team, assigned_at=timezone.now())
+    core.create(actor=actor, obj=lead, custom=custom)
+    return lead
+
+
+@transaction.atomic
+def update_lead(*, actor: Any, lead: Lead, values: dict[str, Any], custom: dict[str, Any] | None = None,
+                expected_version: int | None = None) -> dict[str, Any]:
+    if lead.status == S.CONVERTED:
+        raise ValidationError({"__all__": [_("A converted lead can no longer be edited; edit its customer.")]})
+    blocked = {"owner", "team", "status", "converted_customer", "converted_contact"} & set(values)
+    if blocked:
+        raise ValidationError({f: [_("This field changes through its own action.")] for f in blocked})
+    values = _normalise(dict(values))
+    return core.update(actor=actor, obj=lead, values=values, custom=custom, expected_version=expected_version)
+
+
+@transaction.atomic
+def assign_lead(*, actor: Any, lead: Lead, owner: Any) -> dict[str, Any]:
+    changes = customer_services.assign(actor=actor, obj=lead, owner=owner)
+    if changes:
+        Lead.objects.filter(pk=lead.pk).update(assigned_at=timezone.now())
+    return changes
+
+
+@transaction.atomic
+def qualify(*, actor: Any, lead: Lead) -> dict[str, Any]:
+    if lead.status in (S.CONVERTED,):
+        raise ValidationError({"status": [_("This lead is already converted.")]})
+    return core.update(actor=actor, obj=lead, values={"status": S.QUALIFIED, "disqualify_reason": "",
+                                                      "disqualify_note": ""}, verb="qualified")
+
+
+@transaction.atomic
+def disqualify(*, actor: Any, lead: Lead, reason: str, note: str = "") -> dict[str, Any]:
+    if lead.status == S.CONVERTED:
+        raise ValidationError({"status": [_("This lead is already converted.")]})
+    if not reason:
+        raise ValidationError({"disqualify_reason": [_("Give a reason for disqualifying this lead.")]})
+    if not PicklistOption.objects.filter(list="disqualify_reason", value=reason, active=True).exists():
+        raise ValidationError({"disqualify_reason": [_("“%(value)s” is not a disqualification reason.")
+                                                     % {"value": reason}]})
+    return core.update(actor=actor, obj=lead, values={"status": S.DISQUALIFIED, "disqualify_reason": reason,
+                                                      "disqualify_note": note[:300]},
+                       verb="disqualified", data={"reason": reason})
+
+
+@dataclass
+class Duplicates:
+    contacts: list[Contact] = field(default_factory=list)
+    customers: list[Customer] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.contacts or self.customers)
+
+
+def find_duplicates(actor: Any, lead: Lead) -> Duplicates:
+    """Contacts holding the lead's e-mail or phone, and customers with the lead's company name — among
+    the records the user may see (a match outside their scope is not revealed)."""
+    contacts = permissions.visible(Contact, actor)
+    customers = permissions.visible(Customer, actor)
+    dup = Duplicates()
+    seen: set[int] = set()
+    for kind, value in (("email", lead.email), ("phone", lead.phone)):
+        if value:
+            for c in contacts.filter(channels__kind=kind, channels__normalized=value).select_related("customer")[:5]:
+                if c.pk not in seen:
+                    seen.add(c.pk)
+                    dup.contacts.append(c)
+    if lead.company:
+        dup.customers = list(customers.filter(name__iexact=lead.company.strip())[:5])
+    for c in dup.contacts:
+        if c.customer and c.customer not in dup.customers:
+            dup.customers.append(c.customer)
+    return dup
+
+
+@transaction.atomic
+def convert(*, actor: Any, lead: Lead, customer: Customer | None = None, contact: Contact | None = None,
+            customer_data: dict[str, Any] | None = None) -> tuple[Customer, Contact]:
+    """Turn a lead into a customer and a contact in one step, keeping its history.
+
+    Pass an existing `customer` (and optionally `contact`) to attach the lead to a record found by the
+    duplicate check instead of creating new ones.
+    """
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    core.require(actor, Lead, "change", lead)
+    if lead.status == S.CONVERTED:
+        raise ValidationError({"status": [_("This lead is already converted.")]})
+    if lead.status == S.DISQUALIFIED:
+        raise ValidationError({"status": [_("Qualify this lead again before converting it.")]})
+    if customer is not None and not permissions.can(actor, Customer, "view", customer):
+        raise ValidationError({"customer": [_("Choose a customer you can see.")]})
+    if contact is not None and (not permissions.can(actor, Contact, "view", contact) or
+                                (customer is not None and contact.customer_id != customer.pk)):
+        raise ValidationError({"contact": [_("Choose a contact of the chosen customer.")]})
+    owner = lead.owner or actor
+    if customer is None:
+        data = {
+            "kind": Customer.Kind.COMPANY if lead.company else Customer.Kind.INDIVIDUAL,
+            "name": lead.company or lead.name,
+            "source": lead.source,
+            "industry": lead.industry,
+            "country": lead.country,
+            "province": lead.province,
+            "city": lead.city,
+            "lifecycle_stage": "new",
+        }
+        data.update(customer_data or {})
+        customer = customer_services.create_customer(actor=actor, data=data, owner=owner)
+    if contact is None:
+        channels = [{"kind": "email", "value": lead.email, "is_primary": True},
+                    {"kind": "phone", "value": lead.phone, "is_primary": True},
+                    {"kind": "wechat", "value": lead.wechat}]
+        contact = customer_services.create_contact(
+            actor=actor, owner=owner, channels=channels,
+            data={"customer": customer, "name": lead.name, "title": lead.title, "is_primary": not customer.contacts.exists()},
+        )
+    now = timezone.now()
+    core.update(actor=actor, obj=lead, verb="converted", parent=customer,
+                values={"status": S.CONVERTED, "converted_at": now, "converted_customer": customer,
+                        "converted_contact": contact},
+                data={"customer": customer.pk, "contact": contact.pk})
+    return customer, contact

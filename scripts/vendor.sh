@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Fetch the front-end files Kehu serves from the npm registry into kehu/static/vendor/.
+# Versions are pinned here; VERSIONS.md beside the files records them with their licences.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest=kehu/static/vendor
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fetch() {  # package version
+  (cd "$tmp" && npm pack --silent "$1@$2" >/dev/null && mkdir -p "$1" && tar -xzf "${1//\//-}-$2.tgz" -C "$1")
+}
+fetch bootstrap 5.3.9
+fetch bootstrap-icons 1.13.2
+fetch htmx.org 2.0.11
+mkdir -p "$dest/bootstrap" "$dest/bootstrap-icons/fonts" "$dest/htmx"
+cp "$tmp/bootstrap/package/dist/css/bootstrap.min.css" "$dest/bootstrap/"
+cp "$tmp/bootstrap/package/dist/js/bootstrap.bundle.min.js" "$dest/bootstrap/"
+cp "$tmp/bootstrap/package/LICENSE" "$dest/bootstrap/LICENSE"
+cp "$tmp/bootstrap-icons/package/font/bootstrap-icons.min.css" "$dest/bootstrap-icons/"
+cp "$tmp/bootstrap-icons/package/font/fonts/bootstrap-icons.woff2" "$dest/bootstrap-icons/fonts/"
+cp "$tmp/bootstrap-icons/package/LICENSE" "$dest/bootstrap-icons/LICENSE"
+cp "$tmp/htmx.org/package/dist/htmx.min.js" "$dest/htmx/"
+cp "$tmp/htmx.org/package/LICENSE" "$dest/htmx/LICENSE"
+cat > "$dest/VERSIONS.md" <<'TXT'
+| package | version | licence |
+| --- | --- | --- |
+| bootstrap | 5.3.9 | MIT |
+| bootstrap-icons | 1.13.2 | MIT |
+| htmx.org | 2.0.11 | 0BSD |
+TXT
+echo "vendored into $dest"
