@@ -3,7 +3,7 @@
 # Versions are pinned here; VERSIONS.md beside the files records them with their licences.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dest=kehu/static/vendor
+dest=kehu/core/static/vendor
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fetch() {  # package version

@@ -69,7 +69,7 @@ def create(
 ) -> models.Model:
     ot = registry.get(obj)
     pol = require(actor, ot.key, "add")
-    given = [n for n in ot.fields if _has_value(obj, n)] + list(m2m or {})
+    given = [n for n in ot.fields if _has_value(obj, n)] + [k for k, v in (m2m or {}).items() if v]
     _check_writable(pol, [n for n in given if n not in ("owner", "team")] + [f"cf_{k}" for k in (custom or {})])
     if ot.custom_fields:
         obj.custom = customfields.clean(ot.key, custom or {})  # type: ignore[attr-defined]

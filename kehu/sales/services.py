@@ -166,3 +166,8 @@ def convert(*, actor: Any, lead: Lead, customer: Customer | None = None, contact
                         "converted_contact": contact},
                 data={"customer": customer.pk, "contact": contact.pk})
     return customer, contact
+
+
+@transaction.atomic
+def delete_lead(*, actor: Any, lead: Lead) -> None:
+    core.delete(actor=actor, obj=lead)

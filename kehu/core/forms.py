@@ -1,0 +1,78 @@
+"""Form helpers shared by every app: service errors onto form fields, custom fields on model forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from kehu.core import customfields, permissions
+
+
+def apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Put a service's ValidationError next to the fields it names (unknown names go to the top)."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            key = name if name in form.fields else NON_FIELD_ERRORS
+            for msg in errors:
+                form.add_error(None if key == NON_FIELD_ERRORS else key,
+                               msg if key != NON_FIELD_ERRORS or name == "__all__" else f"{name}: {msg}")
+    else:
+        for msg in exc.messages:
+            form.add_error(None, msg)
+
+
+class GatedModelForm(forms.ModelForm):
+    """A model form that drops fields the user may not read, disables read-only ones, adds the object type's
+    custom fields (cf_<key>) and carries the record's version for the stale-edit check."""
+
+    object_type: str = ""
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.policy = permissions.policy(user, self.object_type)
+        self.definitions = customfields.definitions(self.object_type)
+        instance = self.instance
+        current = (getattr(instance, "custom", None) or {}) if instance.pk else {}
+        for d in self.definitions:
+            field = customfields.form_field(d)
+            field.initial = current.get(d.name)
+            self.fields[d.field_key] = field
+        for name in list(self.fields):
+            if name == "version":
+                continue
+            if not self.policy.can_read(name):
+                del self.fields[name]
+            elif not self.policy.can_write(name):
+                self.fields[name].disabled = True
+        if instance.pk:
+            self.fields["version"].initial = getattr(instance, "version", None)
+        for f in self.fields.values():
+            css = "form-check-input" if isinstance(f.widget, forms.CheckboxInput) else (
+                "form-select" if isinstance(f.widget, forms.Select | forms.SelectMultiple) and
+                not isinstance(f.widget, forms.CheckboxSelectMultiple) else "form-control")
+            if not isinstance(f.widget, forms.CheckboxSelectMultiple | forms.HiddenInput):
+                f.widget.attrs.setdefault("class", css)
+
+    @property
+    def custom_field_names(self) -> list[str]:
+        return [d.field_key for d in self.definitions if d.field_key in self.fields]
+
+    def custom_values(self) -> dict[str, Any]:
+        """Values of editable custom fields, keyed by definition name, ready for customfields.clean()."""
+        out: dict[str, Any] = {}
+        for d in self.definitions:
+            f = self.fields.get(d.field_key)
+            if f is None or f.disabled:
+                continue
+            v = self.cleaned_data.get(d.field_key)
+            out[d.name] = v.isoformat() if hasattr(v, "isoformat") else (str(v) if v.__class__.__name__ == "Decimal" else v)
+        return out
+
+    def model_values(self) -> dict[str, Any]:
+        """Changed, writable model fields."""
+        names = [n for n in self._meta.fields or [] if n in self.fields and not self.fields[n].disabled]
+        return {n: self.cleaned_data[n] for n in names if n in self.cleaned_data}

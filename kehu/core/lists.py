@@ -1,0 +1,228 @@
+"""The list page every object type uses: gate-filtered queryset, filters on readable fields (custom fields
+included), sort, quick search, column choice, saved views, keyset "load more" and bulk actions.
+
+An app describes its list with an `ObjectList` (columns, filters, sorts) and its view calls `render_list`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from kehu.core import customfields, permissions, registry
+from kehu.core import search as search_mod
+from kehu.core.models import CustomFieldDefinition, PicklistOption, SavedView
+from kehu.core.pagination import paginate
+
+RESERVED = {"q", "sort", "cursor", "cols", "view", "partial"}
+
+
+@dataclass
+class Filter:
+    name: str  # a model field (or cf_<key>)
+    label: Any
+    kind: str = "choice"  # choice | text | user | team | tag | bool | date_from | date_to
+    lookup: str = ""  # ORM lookup, defaults to the name
+    choices: list[tuple[str, str]] | None = None
+    picklist: str = ""  # PicklistOption.list for choices
+
+
+@dataclass
+class ObjectList:
+    object_type: str
+    columns: list[str]  # default columns (field names or cf_<key>)
+    available: list[str]  # every column the user may add
+    filters: list[Filter]
+    sorts: list[str]  # sortable field names (non-null columns)
+    default_sort: str = "-updated_at"
+    select_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str, ...] = ()
+    title: Any = ""
+    new_url: str = ""
+    detail_url: str = ""
+    bulk_actions: tuple[str, ...] = ()
+    page_size: int = field(default_factory=lambda: settings.KEHU_PAGE_SIZE)
+
+    @property
+    def ot(self) -> registry.ObjectType:
+        return registry.get(self.object_type)
+
+
+@dataclass
+class Column:
+    name: str
+    label: str
+    sortable: bool
+    definition: CustomFieldDefinition | None = None
+
+
+def field_label(model: type[models.Model], name: str, defs: dict[str, CustomFieldDefinition]) -> str:
+    if name.startswith("cf_"):
+        d = defs.get(name)
+        return d.label if d else name
+    return str(model._meta.get_field(name).verbose_name).capitalize()
+
+
+def _options(flt: Filter, request: HttpRequest) -> list[tuple[str, str]]:
+    from django.contrib.auth import get_user_model
+
+    if flt.choices is not None:
+        return [(str(k), str(v)) for k, v in flt.choices]
+    if flt.picklist:
+        return [(o.value, o.label) for o in PicklistOption.objects.filter(list=flt.picklist, active=True)]
+    if flt.kind == "user":
+        users = get_user_model().objects.filter(is_active=True).only("id", "username", "display_name")
+        return [("me", _("Me")), *[(str(u.pk), str(u)) for u in users]]
+    if flt.kind == "team":
+        from django.apps import apps
+
+        teams = apps.get_model("users", "Team").objects.all()
+        return [(str(t.pk), "— " * max(t.depth, 0) + t.name) for t in teams]
+    if flt.kind == "tag":
+        from django.apps import apps
+
+        return [(str(t.pk), t.name) for t in apps.get_model("customers", "Tag").objects.all()[:500]]
+    if flt.kind == "bool":
+        return [("1", _("Yes")), ("0", _("No"))]
+    return []
+
+
+def _team_subtree(team_id: str) -> list[int]:
+    from django.apps import apps
+
+    Team = apps.get_model("users", "Team")
+    team = Team.objects.filter(pk=team_id).only("path").first()
+    if team is None:
+        raise ValidationError(_("Unknown team."))
+    return list(Team.objects.filter(path__startswith=team.path).values_list("pk", flat=True))
+
+
+def apply_filters(qs: models.QuerySet, config: ObjectList, request: HttpRequest, pol: permissions.Policy,
+                  defs: dict[str, CustomFieldDefinition]) -> tuple[models.QuerySet, dict[str, str], list[str]]:
+    """Filter by the query string; returns (queryset, active filters, error messages)."""
+    params = request.GET
+    active: dict[str, str] = {}
+    errors: list[str] = []
+    known = {f.name: f for f in config.filters}
+    for key in params:
+        value = params.get(key, "").strip()
+        if key in RESERVED or not value:
+            continue
+        name = key.removesuffix("__from").removesuffix("__to")
+        if not pol.can_read(name) or (name not in known and name not in defs):
+            errors.append(_("Cannot filter on “%(name)s”.") % {"name": key})
+            continue
+        try:
+            if name in defs:
+                qs = qs.filter(customfields.filter_q(defs[name], value))
+            else:
+                flt = known[name]
+                lookup = flt.lookup or name
+                if flt.kind == "text":
+                    qs = qs.filter(**{f"{lookup}__icontains": value})
+                elif flt.kind == "user":
+                    qs = qs.filter(**{f"{lookup}_id": request.user.pk if value == "me" else int(value)})
+                elif flt.kind == "team":
+                    qs = qs.filter(**{f"{lookup}_id__in": _team_subtree(value)})
+                elif flt.kind == "tag":
+                    qs = qs.filter(**{f"{lookup}": int(value)})
+                elif flt.kind == "bool":
+                    qs = qs.filter(**{lookup: value == "1"})
+                elif flt.kind == "date":
+                    op = "gte" if key.endswith("__from") else "lte"
+                    qs = qs.filter(**{f"{lookup}__date__{op}": forms.DateField().clean(value)})
+                else:
+                    qs = qs.filter(**{lookup: value})
+            active[key] = value
+        except (ValueError, ValidationError) as exc:
+            msg = exc.messages[0] if isinstance(exc, ValidationError) else _("Invalid value.")
+            errors.append(f"{field_label(qs.model, name, defs)}: {msg}")
+    return qs, active, errors
+
+
+def render_list(request: HttpRequest, config: ObjectList, template: str = "core/list.html",
+                extra: dict[str, Any] | None = None) -> HttpResponse:
+    ot = config.ot
+    model = ot.model
+    pol = permissions.policy(request.user, ot.key)
+    defs = {d.field_key: d for d in customfields.definitions(ot.key)}
+    qs = permissions.visible(model, request.user)
+    params = request.GET.copy()
+    saved = None
+    if "view" in params:
+        saved = SavedView.objects.filter(user=request.user, object_type=ot.key, pk=params.get("view")).first()
+    qs, active, errors = apply_filters(qs, config, request, pol, defs)
+    query = request.GET.get("q", "").strip()
+    if query:
+        hits = search_mod.search(request.user, query, types=[ot.key], limit=500)
+        qs = qs.filter(pk__in=[h.object_id for h in hits])
+    # columns: requested ones the user may read, else the defaults
+    allowed = [c for c in [*config.available, *defs] if pol.can_read(c)]
+    requested = [c for c in request.GET.get("cols", "").split(",") if c in allowed]
+    names = requested or [c for c in config.columns if pol.can_read(c)]
+    sortable = {s for s in config.sorts if pol.can_read(s)} | {k for k in defs if pol.can_read(k)}
+    sort = request.GET.get("sort", config.default_sort)
+    if sort.lstrip("-") not in sortable:
+        if "sort" in request.GET:
+            errors.append(_("Cannot sort on “%(name)s”.") % {"name": sort.lstrip("-")})
+        sort = config.default_sort
+    key = sort.lstrip("-")
+    if key in defs:
+        qs = qs.annotate(sort_cf=Coalesce(customfields.order_expression(defs[key]), Value("")))
+        ordering = [("-" if sort.startswith("-") else "") + "sort_cf"]
+    else:
+        ordering = [sort]
+    qs = qs.select_related(*config.select_related).prefetch_related(*config.prefetch_related)
+    try:
+        page = paginate(qs, ordering, request.GET.get("cursor"), config.page_size)
+    except ValidationError as exc:
+        errors.append(exc.messages[0])
+        page = paginate(qs, ordering, None, config.page_size)
+    columns = [Column(n, field_label(model, n, defs), n in sortable, defs.get(n)) for n in names]
+    base = {k: v for k, v in request.GET.items() if k not in ("cursor", "partial", "view")}
+    next_url = "?" + urlencode({**base, "cursor": page.next_cursor}) if page.next_cursor else ""
+    context = {
+        "config": config,
+        "ot": ot,
+        "objects": page.items,
+        "columns": columns,
+        "next_url": next_url,
+        "next_cursor": page.next_cursor or "",
+        "sort": sort,
+        "query": query,
+        "active": active,
+        "errors": errors,
+        "filters": [
+            {"f": f, "options": _options(f, request), "value": active.get(f.name, "")}
+            for f in config.filters if pol.can_read(f.name)
+        ],
+        "cf_filters": [d for k, d in defs.items() if pol.can_read(k)],
+        "available_columns": [(c, field_label(model, c, defs), c in names) for c in allowed],
+        "saved_views": SavedView.objects.filter(user=request.user, object_type=ot.key),
+        "saved_view": saved,
+        "current_query": urlencode(base),
+        "sort_links": {c.name: _sort_link(base, c.name, sort) for c in columns if c.sortable},
+        "can_add": pol.can("add"),
+        "bulk": [a for a in config.bulk_actions if pol.can("assign" if a == "assign" else "change")],
+        "policy": pol,
+    }
+    if extra:
+        context.update(extra)
+    return render(request, template, context)
+
+
+def _sort_link(base: dict[str, str], name: str, current: str) -> str:
+    new = name if current == f"-{name}" else f"-{name}"
+    return "?" + urlencode({**base, "sort": new})
+

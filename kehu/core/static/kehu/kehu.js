@@ -1,0 +1,52 @@
+// Kehu's small amount of page behaviour: the Ctrl+K search shortcut, select-all for bulk actions,
+// and a visible message when an htmx request fails.
+(function () {
+  "use strict";
+  document.addEventListener("keydown", function (e) {
+    var input = document.getElementById("global-search");
+    if (!input) return;
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+      e.preventDefault();
+      input.focus();
+      input.select();
+    } else if (e.key === "/" && !/INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName)) {
+      e.preventDefault();
+      input.focus();
+    } else if (e.key === "Escape" && document.activeElement === input) {
+      document.getElementById("search-pop").innerHTML = "";
+      input.blur();
+    }
+  });
+  // Arrow keys move through the search suggestions; Enter opens the highlighted one.
+  document.addEventListener("keydown", function (e) {
+    var pop = document.getElementById("search-pop");
+    if (!pop || !pop.contains(document.activeElement) && document.activeElement.id !== "global-search") return;
+    var items = Array.prototype.slice.call(pop.querySelectorAll("a.search-hit"));
+    if (!items.length || (e.key !== "ArrowDown" && e.key !== "ArrowUp")) return;
+    e.preventDefault();
+    var i = items.indexOf(document.activeElement);
+    i = e.key === "ArrowDown" ? Math.min(i + 1, items.length - 1) : i - 1;
+    if (i < 0) document.getElementById("global-search").focus(); else items[i].focus();
+  });
+  document.addEventListener("click", function (e) {
+    var pop = document.getElementById("search-pop");
+    if (pop && !e.target.closest(".global-search")) pop.innerHTML = "";
+    var all = e.target.closest("[data-select-all]");
+    if (all) {
+      document.querySelectorAll("input[name=ids]").forEach(function (cb) { cb.checked = all.checked; });
+    }
+    if (e.target.matches("input[name=ids], [data-select-all]")) {
+      var n = document.querySelectorAll("input[name=ids]:checked").length;
+      var bar = document.getElementById("bulk-bar");
+      if (bar) { bar.hidden = n === 0; bar.querySelector("[data-count]").textContent = n; }
+    }
+  });
+  document.addEventListener("htmx:responseError", function () { showError(); });
+  document.addEventListener("htmx:sendError", function () { showError(); });
+  function showError() {
+    var t = document.getElementById("htmx-error");
+    if (!t) return;
+    t.hidden = false;
+    setTimeout(function () { t.hidden = true; }, 5000);
+  }
+})();

@@ -1,0 +1,88 @@
+"""Template helpers shared by every page: cell rendering by field type, labels, event change lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+
+from kehu.core import customfields
+
+register = template.Library()
+
+
+PICKLIST_FIELDS = {"industry": "industry", "source": "source", "disqualify_reason": "disqualify_reason"}
+
+
+def picklist_labels(context: Any) -> dict[tuple[str, str], str]:
+    """Labels of every pick list value, read once per page render (not cached across requests)."""
+    cache = context.render_context if context is not None else {}
+    if "kehu_picklists" not in cache:
+        from kehu.core.models import PicklistOption
+
+        cache["kehu_picklists"] = {(o.list, o.value): o.label for o in PicklistOption.objects.all()}
+    return cache["kehu_picklists"]
+
+
+def display_value(obj: models.Model, name: str, definition: Any = None, context: Any = None) -> Any:
+    """The human form of one field of a record: choice labels, related names, formatted dates."""
+    if name in PICKLIST_FIELDS and context is not None:
+        value = getattr(obj, name)
+        return picklist_labels(context).get((PICKLIST_FIELDS[name], value), value) if value else ""
+    if name.startswith("cf_"):
+        value = (getattr(obj, "custom", None) or {}).get(name[3:])
+        return customfields.display(definition, value) if definition else (value or "")
+    f = obj._meta.get_field(name)
+    if f.many_to_many:
+        return ", ".join(str(x) for x in getattr(obj, name).all())
+    if f.choices:
+        return getattr(obj, f"get_{name}_display")()
+    value = getattr(obj, name)
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, dt.date):
+        return date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, bool):
+        from django.utils.translation import gettext
+
+        return gettext("Yes") if value else gettext("No")
+    return value
+
+
+@register.simple_tag(takes_context=True)
+def cell(context: Any, obj: models.Model, column: Any) -> str:
+    name = column.name
+    if name == "tags":
+        return format_html_join("", '<span class="tag">{}</span>', ((t.name,) for t in obj.tags.all()))
+    if name in ("lifecycle_stage", "status"):
+        value = getattr(obj, name)
+        return format_html('<span class="badge-stage {}-{}">{}</span>', "stage" if name == "lifecycle_stage" else "status",
+                           value, getattr(obj, f"get_{name}_display")())
+    if name == "updated_at" or name == "created_at":
+        value = getattr(obj, name)
+        return format_html('<span title="{}">{}</span>', date_format(timezone.localtime(value), "DATETIME_FORMAT"),
+                           naturaltime(value))
+    return format_html("{}", display_value(obj, name, column.definition, context))
+
+
+@register.simple_tag(takes_context=True)
+def field_value(context: Any, obj: models.Model, name: str) -> Any:
+    return display_value(obj, name, context=context)
+
+
+@register.simple_tag
+def verbose(obj_or_model: Any, name: str) -> str:
+    return str(obj_or_model._meta.get_field(name).verbose_name).capitalize()
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from kehu.core import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("views/save/", views.saved_view_save, name="saved_view_save"),
+    path("views/<int:pk>/delete/", views.saved_view_delete, name="saved_view_delete"),
+]

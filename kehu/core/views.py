@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.core import queries, registry, saved_views
+from kehu.core import search as search_mod
+from kehu.core.models import SavedView
+
+
+def safe_next(request: HttpRequest, fallback: str = "/") -> str:
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return nxt
+    return fallback
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", queries.home(request.user))
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    partial = request.GET.get("partial") == "1"
+    hits = search_mod.search(request.user, q, limit=8 if partial else 50) if q else []
+    ctx = {"hits": hits, "search_query": q}
+    return render(request, "core/_search_pop.html" if partial else "core/search.html", ctx)
+
+
+@login_required
+@require_POST
+def saved_view_save(request: HttpRequest) -> HttpResponse:
+    object_type = request.POST.get("object_type", "")
+    try:
+        registry.get(object_type)
+        saved_views.save(user=request.user, object_type=object_type, name=request.POST.get("name", ""),
+                         query=request.POST.get("query", ""))
+        messages.success(request, _("View saved."))
+    except (KeyError, ValidationError) as exc:
+        messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else _("Unknown list."))
+    return redirect(safe_next(request))
+
+
+@login_required
+@require_POST
+def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    view = get_object_or_404(SavedView, pk=pk, user=request.user)
+    saved_views.delete(user=request.user, view=view)
+    messages.success(request, _("View deleted."))
+    return redirect(safe_next(request))

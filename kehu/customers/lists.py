@@ -1,0 +1,54 @@
+"""List definitions of customers and contacts (columns, filters, sorts) for kehu.core.lists."""
+
+from __future__ import annotations
+
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.lists import Filter, ObjectList
+from kehu.customers.models import Customer, LifecycleStage, SizeTier
+
+CUSTOMER_LIST = ObjectList(
+    object_type="customers.customer",
+    title=_("Customers"),
+    columns=["name", "lifecycle_stage", "industry", "city", "owner", "tags", "updated_at"],
+    available=["name", "kind", "lifecycle_stage", "source", "industry", "size_tier", "country", "province", "city",
+               "owner", "team", "tags", "website", "credit_limit", "payment_terms", "created_at", "updated_at"],
+    filters=[
+        Filter("lifecycle_stage", _("Lifecycle stage"), choices=LifecycleStage.choices),
+        Filter("kind", _("Kind"), choices=Customer.Kind.choices),
+        Filter("owner", _("Owner"), kind="user"),
+        Filter("team", _("Team"), kind="team"),
+        Filter("industry", _("Industry"), picklist="industry"),
+        Filter("source", _("Source channel"), picklist="source"),
+        Filter("size_tier", _("Size"), choices=SizeTier.choices),
+        Filter("country", _("Country"), kind="text"),
+        Filter("province", _("Province / state"), kind="text"),
+        Filter("city", _("City"), kind="text"),
+        Filter("tags", _("Tag"), kind="tag"),
+    ],
+    sorts=["updated_at", "created_at", "name", "lifecycle_stage"],
+    select_related=("owner",),
+    prefetch_related=("tags",),
+    new_url=reverse_lazy("customers:create"),
+    bulk_actions=("assign", "tag", "stage"),
+)
+
+CONTACT_LIST = ObjectList(
+    object_type="customers.contact",
+    title=_("Contacts"),
+    columns=["name", "customer", "title", "owner", "updated_at"],
+    available=["name", "customer", "title", "department", "gender", "is_primary", "owner", "team", "created_at",
+               "updated_at"],
+    filters=[
+        Filter("owner", _("Owner"), kind="user"),
+        Filter("team", _("Team"), kind="team"),
+        Filter("title", _("Job title"), kind="text"),
+        Filter("department", _("Department"), kind="text"),
+        Filter("is_primary", _("Primary contact"), kind="bool"),
+    ],
+    sorts=["updated_at", "created_at", "name"],
+    select_related=("owner", "customer"),
+    new_url=reverse_lazy("customers:contact_create"),
+    bulk_actions=("assign",),
+)
