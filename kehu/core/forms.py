@@ -76,3 +76,24 @@ class GatedModelForm(forms.ModelForm):
         """Changed, writable model fields."""
         names = [n for n in self._meta.fields or [] if n in self.fields and not self.fields[n].disabled]
         return {n: self.cleaned_data[n] for n in names if n in self.cleaned_data}
+
+
+class LookupWidget(forms.Widget):
+    """A search-as-you-type picker for a foreign key with too many rows for a <select>: a hidden input holds
+    the id, a text box queries `lookup_url` (an htmx endpoint returning buttons) as the user types."""
+
+    template_name = "core/widgets/lookup.html"
+
+    def __init__(self, lookup_url: str, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.lookup_url = lookup_url
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        ctx = super().get_context(name, value, attrs)
+        label = ""
+        choices = getattr(self, "choices", None)
+        if value not in (None, "") and choices is not None:
+            obj = choices.queryset.filter(pk=value).first() if str(value).isdigit() else None
+            label = str(obj) if obj else ""
+        ctx["widget"].update({"lookup_url": str(self.lookup_url), "label": label})
+        return ctx

@@ -236,7 +236,7 @@ def search(user: Any, query: str, *, types: Iterable[str] | None = None, limit: 
         ct = ContentType.objects.get_for_model(ot.model)
         ct_of[ct.pk] = ot
         gate |= Q(content_type_id=ct.pk) & pol.scope_q("owner", "team")
-        if any(not pol.can_read(f) for f in ot.search_fields):
+        if any(not pol.can_read(f) for f in ot.search_fields) or any(f.startswith("cf_") for f in pol.hidden):
             verify[ct.pk] = ot
     if not ct_of:
         return []
@@ -254,9 +254,10 @@ def _drop_hidden_matches(user: Any, terms: list[list[Alt]], rows: list[tuple], v
         if not ids:
             continue
         pol = permissions.policy(user, ot.key)
-        hidden = [f for f in ot.search_fields if not pol.can_read(f)]
+        hidden = [f for f in ot.search_fields if not pol.can_read(f)] + [f for f in pol.hidden if f.startswith("cf_")]
+        defs = text_definitions(ot.key)
         for obj in ot.model._default_manager.filter(pk__in=ids):
-            if matches(terms, _BUILDERS[ot.key](obj).tokens(exclude=hidden)):
+            if matches(terms, document(obj, defs).tokens(exclude=hidden)):
                 keep.add((ct_id, obj.pk))
     return [r for r in rows if r[0] not in verify or (r[0], r[1]) in keep]
 
@@ -264,9 +265,26 @@ def _drop_hidden_matches(user: Any, terms: list[list[Alt]], rows: list[tuple], v
 # --------------------------------------------------------------------------- indexing
 
 
-def entry_for(obj: models.Model) -> SearchEntry:
+def text_definitions(key: str) -> list[Any]:
+    """Custom text fields of a type: their values are searchable too (as fields cf_<name>)."""
+    from kehu.core.models import CustomFieldDefinition
+
+    return list(CustomFieldDefinition.objects.filter(object_type=key, type__in=["text", "longtext"]))
+
+
+def document(obj: models.Model, text_defs: list[Any] | None = None) -> Document:
     key = registry.get(obj).key
     doc = _BUILDERS[key](obj)
+    custom = getattr(obj, "custom", None) or {}
+    for d in text_defs if text_defs is not None else text_definitions(key):
+        value = custom.get(d.name)
+        if value:
+            doc.fields[d.field_key] = text_tokens(str(value)[:500])
+    return doc
+
+
+def entry_for(obj: models.Model, text_defs: list[Any] | None = None) -> SearchEntry:
+    doc = document(obj, text_defs)
     return SearchEntry(
         content_type=ContentType.objects.get_for_model(type(obj)),
         object_id=obj.pk,
@@ -296,7 +314,9 @@ def index(obj: models.Model) -> None:
 
 def bulk_index(objs: Iterable[models.Model], batch_size: int = 2000) -> int:
     """Insert entries for records that have none yet (the bulk path used by imports and demo data)."""
-    entries = [entry_for(o) for o in objs]
+    objs = list(objs)
+    defs = text_definitions(registry.get(objs[0]).key) if objs else []
+    entries = [entry_for(o, defs) for o in objs]
     SearchEntry.objects.bulk_create(entries, batch_size=batch_size, ignore_conflicts=True)
     return len(entries)
 

@@ -5,7 +5,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.forms import GatedModelForm
+from django.urls import reverse_lazy
+
+from kehu.core.forms import GatedModelForm, LookupWidget
 from kehu.core.models import PicklistOption
 from kehu.customers.models import ChannelKind, Contact, Customer, Tag
 
@@ -61,7 +63,10 @@ class ContactForm(GatedModelForm):
     def __init__(self, *args: Any, customers: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "customer" in self.fields and customers is not None:
-            self.fields["customer"].queryset = customers
+            field = self.fields["customer"]
+            field.queryset = customers  # type: ignore[attr-defined]
+            field.widget = LookupWidget(reverse_lazy("customers:lookup"))
+            field.widget.choices = field.choices  # type: ignore[attr-defined]
 
 
 CHANNEL_KINDS = ChannelKind.choices

@@ -8,6 +8,7 @@ urlpatterns = [
     path("customers/", views.customer_list, name="list"),
     path("customers/new/", views.customer_create, name="create"),
     path("customers/bulk/", views.customer_bulk, name="bulk"),
+    path("customers/lookup/", views.customer_lookup, name="lookup"),
     path("customers/<int:pk>/", views.customer_detail, name="detail"),
     path("customers/<int:pk>/edit/", views.customer_edit, name="edit"),
     path("customers/<int:pk>/stage/", views.customer_stage, name="stage"),

@@ -184,6 +184,20 @@ def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("customers:list")
 
 
+@login_required
+def customer_lookup(request: HttpRequest) -> HttpResponse:
+    """Suggestions for the customer picker: search hits among customers the user may see."""
+    from kehu.core import search
+
+    q = request.GET.get("q", "").strip()
+    if q:
+        hits = [(h.object_id, h.title, h.subtitle) for h in search.search(request.user, q, types=["customers.customer"],
+                                                                          limit=10)]
+    else:
+        hits = [(c.pk, c.name, "") for c in permissions.visible(Customer, request.user).order_by("-updated_at", "-id")[:10]]
+    return render(request, "customers/_lookup.html", {"hits": hits, "q": q})
+
+
 # --------------------------------------------------------------------------- contacts
 
 

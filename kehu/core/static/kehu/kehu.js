@@ -50,3 +50,26 @@
     setTimeout(function () { t.hidden = true; }, 5000);
   }
 })();
+// Lookup pickers (core/widgets/lookup.html): choosing a suggestion fills the hidden id and the visible text;
+// editing the text again clears the id until something is picked.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (e) {
+    var pick = e.target.closest("[data-lookup-pick]");
+    var box = e.target.closest("[data-lookup]");
+    if (pick && box) {
+      e.preventDefault();
+      box.querySelector("[data-lookup-value]").value = pick.dataset.lookupPick;
+      box.querySelector("[data-lookup-text]").value = pick.dataset.lookupLabel;
+      box.querySelector(".lookup-pop").innerHTML = "";
+      return;
+    }
+    document.querySelectorAll(".lookup-pop").forEach(function (p) { if (!p.parentNode.contains(e.target)) p.innerHTML = ""; });
+  });
+  document.addEventListener("input", function (e) {
+    if (e.target.matches("[data-lookup-text]")) {
+      var hidden = e.target.closest("[data-lookup]").querySelector("[data-lookup-value]");
+      if (!e.target.value) hidden.value = "";
+    }
+  });
+})();
