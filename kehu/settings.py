@@ -211,4 +211,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("KEHU_LOG_LEVEL", default="WARNING")},
 }
-

@@ -104,8 +104,14 @@ def clean_value(defn: CustomFieldDefinition, value: Any) -> Any:
     raise ValidationError(_("Unknown field type."))
 
 
-def clean(object_type: str, values: dict[str, Any], *, current: dict[str, Any] | None = None,
-          partial: bool = False, defs: list[CustomFieldDefinition] | None = None) -> dict[str, Any]:
+def clean(
+    object_type: str,
+    values: dict[str, Any],
+    *,
+    current: dict[str, Any] | None = None,
+    partial: bool = False,
+    defs: list[CustomFieldDefinition] | None = None,
+) -> dict[str, Any]:
     """Validate `values` (keyed by definition name) and merge them into `current`.
 
     Unknown keys are rejected; with `partial`, absent fields keep their current value.
@@ -223,8 +229,9 @@ def save_definition(*, actor: Any, defn: CustomFieldDefinition | None, data: dic
         if defn is None:
             name = data.get("name", "")
             if CustomFieldDefinition.objects.filter(object_type=data.get("object_type"), name=name).exists():
-                raise ValidationError({"name": [_("This object type already has a field with key “%(key)s”.")
-                                                % {"key": name}]})
+                raise ValidationError(
+                    {"name": [_("This object type already has a field with key “%(key)s”.") % {"key": name}]}
+                )
             defn = CustomFieldDefinition(**data)
             core.create(actor=actor, obj=defn)
             return defn
@@ -252,8 +259,9 @@ def save_option(*, actor: Any, option: Any, data: dict[str, Any]) -> Any:
     with transaction.atomic():
         if option is None:
             if PicklistOption.objects.filter(list=data.get("list"), value=data.get("value")).exists():
-                raise ValidationError({"value": [_("This pick list already has the value “%(value)s”.")
-                                                 % {"value": data.get("value")}]})
+                raise ValidationError(
+                    {"value": [_("This pick list already has the value “%(value)s”.") % {"value": data.get("value")}]}
+                )
             option = PicklistOption(**data)
             core.create(actor=actor, obj=option)
             return option

@@ -39,7 +39,7 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
         if name.startswith("cf_"):
             out[name] = serialise(custom.get(name[3:]))
             continue
-        f = obj._meta.get_field(name)
+        f: Any = obj._meta.get_field(name)
         if f.auto_created and not f.concrete:
             continue  # a reverse relation (a contact's channels): its service records it separately
         if f.many_to_many:

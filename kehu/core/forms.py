@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
 from typing import Any
 
 from django import forms
@@ -16,8 +18,10 @@ def apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         for name, errors in exc.message_dict.items():
             key = name if name in form.fields else NON_FIELD_ERRORS
             for msg in errors:
-                form.add_error(None if key == NON_FIELD_ERRORS else key,
-                               msg if key != NON_FIELD_ERRORS or name == "__all__" else f"{name}: {msg}")
+                form.add_error(
+                    None if key == NON_FIELD_ERRORS else key,
+                    msg if key != NON_FIELD_ERRORS or name == "__all__" else f"{name}: {msg}",
+                )
     else:
         for msg in exc.messages:
             form.add_error(None, msg)
@@ -51,9 +55,16 @@ class GatedModelForm(forms.ModelForm):
         if instance.pk:
             self.fields["version"].initial = getattr(instance, "version", None)
         for f in self.fields.values():
-            css = "form-check-input" if isinstance(f.widget, forms.CheckboxInput) else (
-                "form-select" if isinstance(f.widget, forms.Select | forms.SelectMultiple) and
-                not isinstance(f.widget, forms.CheckboxSelectMultiple) else "form-control")
+            css = (
+                "form-check-input"
+                if isinstance(f.widget, forms.CheckboxInput)
+                else (
+                    "form-select"
+                    if isinstance(f.widget, forms.Select | forms.SelectMultiple)
+                    and not isinstance(f.widget, forms.CheckboxSelectMultiple)
+                    else "form-control"
+                )
+            )
             if not isinstance(f.widget, forms.CheckboxSelectMultiple | forms.HiddenInput):
                 f.widget.attrs.setdefault("class", css)
 
@@ -69,7 +80,11 @@ class GatedModelForm(forms.ModelForm):
             if f is None or f.disabled:
                 continue
             v = self.cleaned_data.get(d.field_key)
-            out[d.name] = v.isoformat() if hasattr(v, "isoformat") else (str(v) if v.__class__.__name__ == "Decimal" else v)
+            if isinstance(v, datetime.date):
+                v = v.isoformat()
+            elif isinstance(v, decimal.Decimal):
+                v = str(v)
+            out[d.name] = v
         return out
 
     def model_values(self) -> dict[str, Any]:
@@ -84,7 +99,7 @@ class LookupWidget(forms.Widget):
 
     template_name = "core/widgets/lookup.html"
 
-    def __init__(self, lookup_url: str, attrs: dict[str, Any] | None = None) -> None:
+    def __init__(self, lookup_url: Any, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs)
         self.lookup_url = lookup_url
 

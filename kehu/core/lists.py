@@ -14,9 +14,9 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q, Value
+from django.db.models import Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -34,7 +34,7 @@ class Filter:
     label: Any
     kind: str = "choice"  # choice | text | user | team | tag | bool | date_from | date_to
     lookup: str = ""  # ORM lookup, defaults to the name
-    choices: list[tuple[str, str]] | None = None
+    choices: list[tuple[str, Any]] | None = None
     picklist: str = ""  # PicklistOption.list for choices
 
 
@@ -49,7 +49,7 @@ class ObjectList:
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
     title: Any = ""
-    new_url: str = ""
+    new_url: Any = ""
     detail_url: str = ""
     bulk_actions: tuple[str, ...] = ()
     page_size: int = field(default_factory=lambda: settings.KEHU_PAGE_SIZE)
@@ -71,10 +71,11 @@ def field_label(model: type[models.Model], name: str, defs: dict[str, CustomFiel
     if name.startswith("cf_"):
         d = defs.get(name)
         return d.label if d else name
-    return str(model._meta.get_field(name).verbose_name).capitalize()
+    field: Any = model._meta.get_field(name)
+    return str(field.verbose_name).capitalize()
 
 
-def _options(flt: Filter, request: HttpRequest) -> list[tuple[str, str]]:
+def _options(flt: Filter, request: Any) -> list[tuple[str, str]]:
     from django.contrib.auth import get_user_model
 
     if flt.choices is not None:
@@ -108,8 +109,13 @@ def _team_subtree(team_id: str) -> list[int]:
     return list(Team.objects.filter(path__startswith=team.path).values_list("pk", flat=True))
 
 
-def apply_filters(qs: models.QuerySet, config: ObjectList, request: HttpRequest, pol: permissions.Policy,
-                  defs: dict[str, CustomFieldDefinition]) -> tuple[models.QuerySet, dict[str, str], list[str]]:
+def apply_filters(
+    qs: models.QuerySet,
+    config: ObjectList,
+    request: Any,
+    pol: permissions.Policy,
+    defs: dict[str, CustomFieldDefinition],
+) -> tuple[models.QuerySet, dict[str, str], list[str]]:
     """Filter by the query string; returns (queryset, active filters, error messages)."""
     params = request.GET
     active: dict[str, str] = {}
@@ -151,8 +157,9 @@ def apply_filters(qs: models.QuerySet, config: ObjectList, request: HttpRequest,
     return qs, active, errors
 
 
-def render_list(request: HttpRequest, config: ObjectList, template: str = "core/list.html",
-                extra: dict[str, Any] | None = None) -> HttpResponse:
+def render_list(
+    request: Any, config: ObjectList, template: str = "core/list.html", extra: dict[str, Any] | None = None
+) -> HttpResponse:
     ot = config.ot
     model = ot.model
     pol = permissions.policy(request.user, ot.key)
@@ -205,7 +212,8 @@ def render_list(request: HttpRequest, config: ObjectList, template: str = "core/
         "errors": errors,
         "filters": [
             {"f": f, "options": _options(f, request), "value": active.get(f.name, "")}
-            for f in config.filters if pol.can_read(f.name)
+            for f in config.filters
+            if pol.can_read(f.name)
         ],
         "cf_filters": [d for k, d in defs.items() if pol.can_read(k)],
         "available_columns": [(c, field_label(model, c, defs), c in names) for c in allowed],
@@ -222,7 +230,6 @@ def render_list(request: HttpRequest, config: ObjectList, template: str = "core/
     return render(request, template, context)
 
 
-def _sort_link(base: dict[str, str], name: str, current: str) -> str:
+def _sort_link(base: dict[str, Any], name: str, current: str) -> str:
     new = name if current == f"-{name}" else f"-{name}"
     return "?" + urlencode({**base, "sort": new})
-

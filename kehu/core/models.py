@@ -25,7 +25,11 @@ class OwnedModel(models.Model):
     """A record with an owner and the owner's team: the two columns the gate's data scope reads."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     team = models.ForeignKey(
@@ -82,7 +86,11 @@ class Event(models.Model):
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
@@ -125,6 +133,9 @@ class SearchEntry(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["content_type", "object_id"], name="searchentry_object_uniq")]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 # --------------------------------------------------------------------------- custom fields and pick lists
@@ -248,3 +259,6 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.key})"

@@ -33,8 +33,10 @@ def _value(obj: Any, name: str) -> Any:
 
 
 def _encode(values: list[Any]) -> str:
-    plain = [v.isoformat() if hasattr(v, "isoformat") else (str(v) if not isinstance(v, int | str | None) else v)
-             for v in values]
+    plain = [
+        v.isoformat() if hasattr(v, "isoformat") else (str(v) if not isinstance(v, int | str | None) else v)
+        for v in values
+    ]
     return signing.dumps(plain, salt=SALT, compress=True)
 
 

@@ -97,16 +97,14 @@ def policy(user: Any, obj_type: str | type[models.Model] | models.Model) -> Poli
     else:
         RolePermission = apps.get_model("users", "RolePermission")
         rows = list(
-            RolePermission.objects.filter(role__users=user, object_type=key).values(
-                "actions", "scope", "field_rules"
-            )
+            RolePermission.objects.filter(role__users=user, object_type=key).values("actions", "scope", "field_rules")
         )
         pol = _combine(key, rows, team_ids, user.pk)
     cache[key] = pol
     return pol
 
 
-def _combine(key: str, rows: list[dict[str, Any]], team_ids: tuple[int, ...], user_id: int) -> Policy:
+def _combine(key: str, rows: list[Any], team_ids: tuple[int, ...], user_id: int) -> Policy:
     if not rows:
         return Policy(key, team_ids=team_ids, user_id=user_id)
     actions: set[str] = set()
@@ -154,7 +152,9 @@ def get_or_404(model_or_qs: type[models.Model] | models.QuerySet, user: Any, pk:
         raise Http404 from exc
 
 
-def can(user: Any, obj_type: str | type[models.Model] | models.Model, action: str, obj: models.Model | None = None) -> bool:
+def can(
+    user: Any, obj_type: str | type[models.Model] | models.Model, action: str, obj: models.Model | None = None
+) -> bool:
     pol = policy(user, obj_type)
     if not pol.can(action):
         return False

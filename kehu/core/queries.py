@@ -28,8 +28,9 @@ def home(user: Any) -> dict[str, Any]:
     if permissions.can(user, lead_t.key, "view"):
         mine = permissions.visible(lead_t.model, user).filter(owner=user)
         open_leads = mine.exclude(status__in=["converted", "disqualified"])
-        out["leads_by_status"] = [row for row in counts_by(open_leads, "status") if row[0] not in
-                                  ("converted", "disqualified")]
+        out["leads_by_status"] = [
+            row for row in counts_by(open_leads, "status") if row[0] not in ("converted", "disqualified")
+        ]
         out["new_leads"] = list(mine.filter(status="new").order_by("-assigned_at", "-id")[:8])
     if permissions.can(user, cust_t.key, "view"):
         mine_c = permissions.visible(cust_t.model, user).filter(owner=user)
@@ -67,25 +68,28 @@ def _label(model: type[models.Model], name: str, defs: dict[str, Any]) -> str:
         d = defs.get(name)
         return d.label if d else name
     try:
-        return str(model._meta.get_field(name).verbose_name).capitalize()
+        field: Any = model._meta.get_field(name)
+        return str(field.verbose_name).capitalize()
     except Exception:  # noqa: BLE001 - a change recorded for a field that no longer exists keeps its key
         return name
 
 
-def timeline(user: Any, obj: models.Model, *, related: list[tuple[type[models.Model], list[int]]] = (),
-             limit: int = 200) -> list[TimelineEntry]:
+def timeline(
+    user: Any, obj: models.Model, *, related: list[tuple[type[models.Model], list[int]]] | None = None, limit: int = 200
+) -> list[TimelineEntry]:
     """Events of `obj`, of records whose parent is `obj`, and of the `related` records (e.g. the lead a customer
     was converted from), newest first, with fields the user may not read removed. A fixed number of queries."""
     ct = ContentType.objects.get_for_model(type(obj))
     cond = Q(content_type=ct, object_id=obj.pk) | Q(parent_type=ct, parent_id=obj.pk)
-    for model, ids in related:
+    for rel_model, ids in related or []:
         if ids:
-            cond |= Q(content_type=ContentType.objects.get_for_model(model), object_id__in=ids)
+            cond |= Q(content_type=ContentType.objects.get_for_model(rel_model), object_id__in=ids)
     events = list(Event.objects.filter(cond).select_related("actor").order_by("-id")[:limit])
     types = {ContentType.objects.get_for_id(e.content_type_id).model_class(): None for e in events}
     ots = {m: registry.get(m) for m in types if m is not None and registry.is_registered(m)}
     defs = {ot.key: {d.field_key: d for d in customfields.definitions(ot.key)} for ot in ots.values()}
     # values of relations shown by name: one query per related model
+    model: Any
     wanted: dict[type[models.Model], set[Any]] = {}
     for e in events:
         model = ContentType.objects.get_for_id(e.content_type_id).model_class()
@@ -107,9 +111,14 @@ def timeline(user: Any, obj: models.Model, *, related: list[tuple[type[models.Mo
         visible_changes = permissions.mask_changes(user, ot.key, e.changes) if ot else {}
         changes = []
         for name, (old, new) in visible_changes.items():
-            changes.append(Change(name, _label(model, name, defs.get(ot.key, {}) if ot else {}),
-                                  _display(model, name, old, names, defs.get(ot.key, {}) if ot else {}),
-                                  _display(model, name, new, names, defs.get(ot.key, {}) if ot else {})))
+            changes.append(
+                Change(
+                    name,
+                    _label(model, name, defs.get(ot.key, {}) if ot else {}),
+                    _display(model, name, old, names, defs.get(ot.key, {}) if ot else {}),
+                    _display(model, name, new, names, defs.get(ot.key, {}) if ot else {}),
+                )
+            )
         out.append(TimelineEntry(e, ot, changes, e.content_type_id == ct.pk and e.object_id == obj.pk))
     return out
 

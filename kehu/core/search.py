@@ -170,9 +170,7 @@ def parse(query: str) -> list[list[Alt]]:
 def matches(terms: list[list[Alt]], tokens: set[str]) -> bool:
     """The Python reading of a parsed query, used to drop hits that came from a hidden field."""
     for alts in terms:
-        if not any(
-            (any(t.startswith(a.token) for t in tokens) if a.prefix else a.token in tokens) for a in alts
-        ):
+        if not any((any(t.startswith(a.token) for t in tokens) if a.prefix else a.token in tokens) for a in alts):
             return False
     return True
 
@@ -322,6 +320,4 @@ def bulk_index(objs: Iterable[models.Model], batch_size: int = 2000) -> int:
 
 
 def unindex(obj: models.Model) -> None:
-    SearchEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk
-    ).delete()
+    SearchEntry.objects.filter(content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk).delete()

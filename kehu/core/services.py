@@ -21,8 +21,14 @@ class StaleEdit(ValidationError):
 
     def __init__(self) -> None:
         super().__init__(
-            {"__all__": [_("Someone else saved this record after you opened it. Reload to see their change, "
-                           "then make yours again.")]},
+            {
+                "__all__": [
+                    _(
+                        "Someone else saved this record after you opened it. Reload to see their change, "
+                        "then make yours again."
+                    )
+                ]
+            },
         )
 
 
@@ -79,7 +85,10 @@ def create(
         getattr(obj, name).set(values)
     snap = events.snapshot(obj, tracked_fields(obj))
     events.record(
-        actor=actor, obj=obj, verb="created", parent=parent,
+        actor=actor,
+        obj=obj,
+        verb="created",
+        parent=parent,
         changes={k: [None, v] for k, v in snap.items() if v not in (None, "", [], {})},
     )
     if ot.search_fields:
@@ -121,7 +130,7 @@ def update(
         return {}
     obj.full_clean()
     if hasattr(obj, "version"):
-        obj.version = current.version + 1
+        obj.version = current.version + 1  # type: ignore[attr-defined]
     obj.save()
     events.record(actor=actor, obj=obj, verb=verb, changes=changes, parent=parent, data=data)
     if ot.search_fields:
@@ -132,8 +141,13 @@ def update(
 def delete(*, actor: Any, obj: models.Model, parent: models.Model | None = None) -> None:
     ot = registry.get(obj)
     require(actor, ot.key, "delete", obj)
-    events.record(actor=actor, obj=obj, verb="deleted", parent=parent,
-                  changes={k: [v, None] for k, v in events.snapshot(obj, tracked_fields(obj)).items() if v})
+    events.record(
+        actor=actor,
+        obj=obj,
+        verb="deleted",
+        parent=parent,
+        changes={k: [v, None] for k, v in events.snapshot(obj, tracked_fields(obj)).items() if v},
+    )
     if ot.search_fields:
         search.unindex(obj)
     obj.delete()

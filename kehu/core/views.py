@@ -41,8 +41,12 @@ def saved_view_save(request: HttpRequest) -> HttpResponse:
     object_type = request.POST.get("object_type", "")
     try:
         registry.get(object_type)
-        saved_views.save(user=request.user, object_type=object_type, name=request.POST.get("name", ""),
-                         query=request.POST.get("query", ""))
+        saved_views.save(
+            user=request.user,
+            object_type=object_type,
+            name=request.POST.get("name", ""),
+            query=request.POST.get("query", ""),
+        )
         messages.success(request, _("View saved."))
     except (KeyError, ValidationError) as exc:
         messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else _("Unknown list."))

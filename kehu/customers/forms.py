@@ -3,18 +3,48 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext_lazy as _
-
 from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
 
 from kehu.core.forms import GatedModelForm, LookupWidget
 from kehu.core.models import PicklistOption
-from kehu.customers.models import ChannelKind, Contact, Customer, Tag
+from kehu.customers.models import ChannelKind, Contact, Customer
 
 CN_PROVINCES = [
-    "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西", "山东",
-    "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏",
-    "宁夏", "新疆", "香港", "澳门",
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
+    "内蒙古",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
 ]
 
 
@@ -28,19 +58,41 @@ class CustomerForm(GatedModelForm):
 
     class Meta:
         model = Customer
-        fields = ["kind", "name", "lifecycle_stage", "industry", "source", "size_tier", "uscc", "country", "province",
-                  "city", "address", "website", "description", "credit_limit", "payment_terms", "bank_account"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3}),
-                   "province": forms.TextInput(attrs={"list": "provinces"})}
+        fields = [
+            "kind",
+            "name",
+            "lifecycle_stage",
+            "industry",
+            "source",
+            "size_tier",
+            "uscc",
+            "country",
+            "province",
+            "city",
+            "address",
+            "website",
+            "description",
+            "credit_limit",
+            "payment_terms",
+            "bank_account",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "province": forms.TextInput(attrs={"list": "provinces"}),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("industry", "source"):
             if name in self.fields:
                 disabled = self.fields[name].disabled
-                self.fields[name] = forms.ChoiceField(label=self.fields[name].label, required=False,
-                                                      choices=picklist_choices(name), disabled=disabled,
-                                                      widget=forms.Select(attrs={"class": "form-select"}))
+                self.fields[name] = forms.ChoiceField(
+                    label=self.fields[name].label,
+                    required=False,
+                    choices=picklist_choices(name),
+                    disabled=disabled,
+                    widget=forms.Select(attrs={"class": "form-select"}),
+                )
         if not self.policy.can_write("tags"):
             del self.fields["tag_names"]
         elif self.instance.pk:

@@ -45,7 +45,9 @@ class Customer(GatedModel):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COMPANY)
     name = models.CharField(_("name"), max_length=200)
     uscc = models.CharField(
-        _("unified social credit code"), max_length=18, blank=True,
+        _("unified social credit code"),
+        max_length=18,
+        blank=True,
         help_text=_("统一社会信用代码, 18 characters, for companies registered in mainland China."),
     )
     lifecycle_stage = models.CharField(
@@ -97,6 +99,9 @@ class LifecycleChange(models.Model):
     class Meta:
         ordering = ["changed_at", "id"]
         indexes = [models.Index(fields=["to_stage", "changed_at"], name="lifecycle_to_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage or '-'} → {self.to_stage}"
 
 
 class Contact(GatedModel):
@@ -156,9 +161,7 @@ class ContactChannel(models.Model):
         verbose_name = _("channel")
         verbose_name_plural = _("channels")
         indexes = [models.Index(fields=["kind", "normalized"], name="channel_lookup_idx")]
-        constraints = [
-            models.UniqueConstraint(fields=["contact", "kind", "normalized"], name="channel_contact_uniq")
-        ]
+        constraints = [models.UniqueConstraint(fields=["contact", "kind", "normalized"], name="channel_contact_uniq")]
 
     def __str__(self) -> str:
         return self.value

@@ -10,25 +10,68 @@ from kehu.core import registry, search
 from kehu.customers.models import ChannelKind, Contact, Customer, Tag
 
 CUSTOMER_FIELDS = (
-    "kind", "name", "uscc", "lifecycle_stage", "source", "industry", "size_tier", "country", "province", "city",
-    "address", "website", "description", "tags", "owner", "team", "credit_limit", "payment_terms", "bank_account",
+    "kind",
+    "name",
+    "uscc",
+    "lifecycle_stage",
+    "source",
+    "industry",
+    "size_tier",
+    "country",
+    "province",
+    "city",
+    "address",
+    "website",
+    "description",
+    "tags",
+    "owner",
+    "team",
+    "credit_limit",
+    "payment_terms",
+    "bank_account",
 )
 CONTACT_FIELDS = (
-    "customer", "name", "title", "department", "gender", "birthday", "is_primary", "notes", "channels", "owner",
+    "customer",
+    "name",
+    "title",
+    "department",
+    "gender",
+    "birthday",
+    "is_primary",
+    "notes",
+    "channels",
+    "owner",
     "team",
 )
 
-registry.register(registry.ObjectType(
-    "customers.customer", Customer, CUSTOMER_FIELDS, url_name="customers:detail",
-    search_fields=("name",),
-))
-registry.register(registry.ObjectType(
-    "customers.contact", Contact, CONTACT_FIELDS, url_name="customers:contact_detail", parent_attr="customer",
-    search_fields=("name", "customer", "channels"),
-))
-registry.register(registry.ObjectType(
-    "customers.tag", Tag, ("name", "color"), custom_fields=False, owned=False,
-))
+registry.register(
+    registry.ObjectType(
+        "customers.customer",
+        Customer,
+        CUSTOMER_FIELDS,
+        url_name="customers:detail",
+        search_fields=("name",),
+    )
+)
+registry.register(
+    registry.ObjectType(
+        "customers.contact",
+        Contact,
+        CONTACT_FIELDS,
+        url_name="customers:contact_detail",
+        parent_attr="customer",
+        search_fields=("name", "customer", "channels"),
+    )
+)
+registry.register(
+    registry.ObjectType(
+        "customers.tag",
+        Tag,
+        ("name", "color"),
+        custom_fields=False,
+        owned=False,
+    )
+)
 
 
 def customer_document(c: Customer) -> search.Document:
@@ -50,7 +93,7 @@ def contact_document(c: Contact, channels: list[Any] | None = None) -> search.Do
             tokens |= search.phone_tokens(ch.normalized)
         else:
             tokens |= search.text_tokens(ch.normalized)
-    company = c.customer.name if c.customer_id else ""
+    company = c.customer.name if c.customer is not None else ""
     return search.Document(
         title=c.name,
         subtitle=_("Contact") + (f" · {company}" if company else ""),

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core import events, normalize, permissions, search
 from kehu.core import services as core
-from kehu.customers.models import Contact, ContactChannel, Customer, LifecycleChange, Tag
+from kehu.customers.models import ChannelKind, Contact, ContactChannel, Customer, LifecycleChange, LifecycleStage, Tag
 
 
 def _owner_team(actor: Any, owner: Any | None) -> tuple[Any, Any]:
@@ -26,32 +26,50 @@ def _validate_uscc(value: str) -> None:
     from stdnum.cn import uscc
 
     if not uscc.is_valid(value):
-        raise ValidationError({"uscc": [_("“%(value)s” is not a valid unified social credit code.") % {"value": value}]})
+        raise ValidationError(
+            {"uscc": [_("“%(value)s” is not a valid unified social credit code.") % {"value": value}]}
+        )
 
 
 @transaction.atomic
-def create_customer(*, actor: Any, data: dict[str, Any], custom: dict[str, Any] | None = None,
-                    tags: Iterable[Tag] = (), owner: Any | None = None) -> Customer:
+def create_customer(
+    *,
+    actor: Any,
+    data: dict[str, Any],
+    custom: dict[str, Any] | None = None,
+    tags: Iterable[Tag] = (),
+    owner: Any | None = None,
+) -> Customer:
     _validate_uscc(data.get("uscc", ""))
     owner, team = _owner_team(actor, owner)
-    customer = Customer(**data, owner=owner, team=team, stage_changed_at=timezone.now())
+    now = timezone.now()
+    customer = Customer(**data, owner=owner, team=team, stage_changed_at=now)
     core.create(actor=actor, obj=customer, custom=custom, m2m={"tags": list(tags)})
-    LifecycleChange.objects.create(customer=customer, to_stage=customer.lifecycle_stage,
-                                   changed_at=customer.stage_changed_at, changed_by=actor)
+    LifecycleChange.objects.create(
+        customer=customer, to_stage=customer.lifecycle_stage, changed_at=now, changed_by=actor
+    )
     return customer
 
 
 @transaction.atomic
-def update_customer(*, actor: Any, customer: Customer, values: dict[str, Any], custom: dict[str, Any] | None = None,
-                    tags: Iterable[Tag] | None = None, expected_version: int | None = None) -> dict[str, Any]:
+def update_customer(
+    *,
+    actor: Any,
+    customer: Customer,
+    values: dict[str, Any],
+    custom: dict[str, Any] | None = None,
+    tags: Iterable[Tag] | None = None,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
     stage = values.pop("lifecycle_stage", None)
     if "uscc" in values:
         _validate_uscc(values["uscc"])
     if {"owner", "team"} & set(values):
         raise ValidationError({"owner": [_("Use assign to change the owner.")]})
     m2m = {"tags": list(tags)} if tags is not None else None
-    changes = core.update(actor=actor, obj=customer, values=values, custom=custom, m2m=m2m,
-                          expected_version=expected_version)
+    changes = core.update(
+        actor=actor, obj=customer, values=values, custom=custom, m2m=m2m, expected_version=expected_version
+    )
     if stage and stage != customer.lifecycle_stage:
         changes.update(change_stage(actor=actor, customer=customer, stage=stage))
     if "name" in changes:
@@ -67,16 +85,16 @@ def _reindex_contacts(customer: Customer) -> None:
 @transaction.atomic
 def change_stage(*, actor: Any, customer: Customer, stage: str) -> dict[str, Any]:
     """Move a customer to another lifecycle stage, recording when and by whom (C4)."""
-    if stage not in dict(Customer._meta.get_field("lifecycle_stage").choices):
+    if stage not in LifecycleStage.values:
         raise ValidationError({"lifecycle_stage": [_("“%(value)s” is not a lifecycle stage.") % {"value": stage}]})
     old = Customer.objects.get(pk=customer.pk).lifecycle_stage
     if old == stage:
         return {}
     now = timezone.now()
-    changes = core.update(actor=actor, obj=customer, values={"lifecycle_stage": stage, "stage_changed_at": now},
-                          verb="stage_changed")
-    LifecycleChange.objects.create(customer=customer, from_stage=old, to_stage=stage, changed_at=now,
-                                   changed_by=actor)
+    changes = core.update(
+        actor=actor, obj=customer, values={"lifecycle_stage": stage, "stage_changed_at": now}, verb="stage_changed"
+    )
+    LifecycleChange.objects.create(customer=customer, from_stage=old, to_stage=stage, changed_at=now, changed_by=actor)
     return changes
 
 
@@ -85,12 +103,19 @@ def assign(*, actor: Any, obj: Any, owner: Any) -> dict[str, Any]:
     """Give a customer, contact or lead to another user; the record follows the new owner's team."""
     if not owner.is_active:
         raise ValidationError({"owner": [_("%(user)s is deactivated.") % {"user": owner}]})
-    changes = core.update(actor=actor, obj=obj, values={"owner": owner, "team": owner.team}, verb="assigned",
-                          action="assign")
+    changes = core.update(
+        actor=actor, obj=obj, values={"owner": owner, "team": owner.team}, verb="assigned", action="assign"
+    )
     if isinstance(obj, Customer):
         for contact in obj.contacts.filter(owner=changes.get("owner", [None])[0]) if changes else []:
-            core.update(actor=actor, obj=contact, values={"owner": owner, "team": owner.team}, verb="assigned",
-                        action="assign", parent=obj)
+            core.update(
+                actor=actor,
+                obj=contact,
+                values={"owner": owner, "team": owner.team},
+                verb="assigned",
+                action="assign",
+                parent=obj,
+            )
     return changes
 
 
@@ -153,7 +178,7 @@ def _clean_channels(channels: Iterable[ChannelInput]) -> list[ContactChannel]:
         kind, value = ch.get("kind", ""), (ch.get("value") or "").strip()
         if not value:
             continue
-        if kind not in dict(ContactChannel._meta.get_field("kind").choices):
+        if kind not in ChannelKind.values:
             errors[f"channels.{i}.kind"] = [_("Choose e-mail, phone or a social network.")]
             continue
         try:
@@ -165,8 +190,15 @@ def _clean_channels(channels: Iterable[ChannelInput]) -> list[ContactChannel]:
             errors[f"channels.{i}.value"] = [_("“%(value)s” is listed twice.") % {"value": value}]
             continue
         seen.add((kind, norm))
-        out.append(ContactChannel(kind=kind, value=value, normalized=norm, label=ch.get("label", "")[:40],
-                                  is_primary=bool(ch.get("is_primary"))))
+        out.append(
+            ContactChannel(
+                kind=kind,
+                value=value,
+                normalized=norm,
+                label=ch.get("label", "")[:40],
+                is_primary=bool(ch.get("is_primary")),
+            )
+        )
     if errors:
         raise ValidationError(errors)
     return out
@@ -177,8 +209,14 @@ def _channel_summary(chans: Iterable[ContactChannel]) -> list[str]:
 
 
 @transaction.atomic
-def create_contact(*, actor: Any, data: dict[str, Any], channels: Iterable[ChannelInput] = (),
-                   custom: dict[str, Any] | None = None, owner: Any | None = None) -> Contact:
+def create_contact(
+    *,
+    actor: Any,
+    data: dict[str, Any],
+    channels: Iterable[ChannelInput] = (),
+    custom: dict[str, Any] | None = None,
+    owner: Any | None = None,
+) -> Contact:
     chans = _clean_channels(channels)
     customer = data.get("customer")
     if customer is not None and not permissions.can(actor, Customer, "view", customer):
@@ -190,22 +228,35 @@ def create_contact(*, actor: Any, data: dict[str, Any], channels: Iterable[Chann
         ch.contact = contact
     ContactChannel.objects.bulk_create(chans)
     if chans:
-        events.record(actor=actor, obj=contact, verb="updated", parent=customer,
-                      changes={"channels": [[], _channel_summary(chans)]})
+        events.record(
+            actor=actor,
+            obj=contact,
+            verb="updated",
+            parent=customer,
+            changes={"channels": [[], _channel_summary(chans)]},
+        )
     search.index(contact)
     return contact
 
 
 @transaction.atomic
-def update_contact(*, actor: Any, contact: Contact, values: dict[str, Any], channels: list[ChannelInput] | None = None,
-                   custom: dict[str, Any] | None = None, expected_version: int | None = None) -> dict[str, Any]:
+def update_contact(
+    *,
+    actor: Any,
+    contact: Contact,
+    values: dict[str, Any],
+    channels: list[ChannelInput] | None = None,
+    custom: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
     if {"owner", "team"} & set(values):
         raise ValidationError({"owner": [_("Use assign to change the owner.")]})
     customer = values.get("customer", contact.customer)
     if "customer" in values and customer is not None and not permissions.can(actor, Customer, "view", customer):
         raise ValidationError({"customer": [_("Choose a customer you can see.")]})
-    changes = core.update(actor=actor, obj=contact, values=values, custom=custom, expected_version=expected_version,
-                          parent=customer)
+    changes = core.update(
+        actor=actor, obj=contact, values=values, custom=custom, expected_version=expected_version, parent=customer
+    )
     if channels is not None:
         new = _clean_channels(channels)
         old = list(contact.channels.all())
@@ -243,5 +294,6 @@ def find_by_channel(kind: str, normalized: str) -> list[Contact]:
     """Contacts holding this e-mail or phone (for duplicate checks before a lead is converted)."""
     return list(
         Contact.objects.filter(channels__kind=kind, channels__normalized=normalized)
-        .select_related("customer").distinct()[:10]
+        .select_related("customer")
+        .distinct()[:10]
     )

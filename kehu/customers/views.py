@@ -21,14 +21,34 @@ from kehu.customers.lists import CONTACT_LIST, CUSTOMER_LIST
 from kehu.customers.models import ChannelKind, Contact, Customer, LifecycleStage
 from kehu.customers.queries import custom_values, customer_360, profile_fields
 
-PROFILE = ["kind", "uscc", "industry", "source", "size_tier", "country", "province", "city", "address", "website",
-           "owner", "team", "created_at", "credit_limit", "payment_terms", "bank_account"]
+PROFILE = [
+    "kind",
+    "uscc",
+    "industry",
+    "source",
+    "size_tier",
+    "country",
+    "province",
+    "city",
+    "address",
+    "website",
+    "owner",
+    "team",
+    "created_at",
+    "credit_limit",
+    "payment_terms",
+    "bank_account",
+]
 CONTACT_PROFILE = ["customer", "title", "department", "gender", "birthday", "owner", "team", "created_at"]
 
 
 def _bulk_context(model: Any) -> dict[str, Any]:
-    return {"bulk_template": "customers/_bulk_actions.html", "users": queries.user_choices(),
-            "stages": LifecycleStage.choices, "bulk_model": model._meta.model_name}
+    return {
+        "bulk_template": "customers/_bulk_actions.html",
+        "users": queries.user_choices(),
+        "stages": LifecycleStage.choices,
+        "bulk_model": model._meta.model_name,
+    }
 
 
 @login_required
@@ -38,8 +58,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def contact_list(request: HttpRequest) -> HttpResponse:
-    return render_list(request, CONTACT_LIST,
-                       extra={"bulk_url": reverse("customers:contact_bulk"), **_bulk_context(Contact)})
+    return render_list(
+        request, CONTACT_LIST, extra={"bulk_url": reverse("customers:contact_bulk"), **_bulk_context(Contact)}
+    )
 
 
 def _bulk(request: HttpRequest, model: type, fallback: str, allowed: tuple[str, ...]) -> HttpResponse:
@@ -109,21 +130,30 @@ def _save_customer(request: HttpRequest, customer: Customer | None) -> HttpRespo
     if request.method == "POST" and form.is_valid():
         try:
             names = form.tag_list()
-            tags = [services.get_or_create_tag(actor=request.user, name=n) for n in names] if names is not None else None
+            tags = (
+                [services.get_or_create_tag(actor=request.user, name=n) for n in names] if names is not None else None
+            )
             if customer is None:
-                customer = services.create_customer(actor=request.user, data=form.model_values(),
-                                                    custom=form.custom_values(), tags=tags or [])
+                customer = services.create_customer(
+                    actor=request.user, data=form.model_values(), custom=form.custom_values(), tags=tags or []
+                )
                 messages.success(request, _("Customer created."))
             else:
-                services.update_customer(actor=request.user, customer=customer, values=form.model_values(),
-                                         custom=form.custom_values(), tags=tags,
-                                         expected_version=form.cleaned_data.get("version"))
+                services.update_customer(
+                    actor=request.user,
+                    customer=customer,
+                    values=form.model_values(),
+                    custom=form.custom_values(),
+                    tags=tags,
+                    expected_version=form.cleaned_data.get("version"),
+                )
                 messages.success(request, _("Customer saved."))
             return redirect("customers:detail", customer.pk)
         except ValidationError as exc:
             apply_errors(form, exc)
-    return render(request, "customers/customer_form.html", {"form": form, "obj": customer,
-                                                             "provinces": forms.CN_PROVINCES})
+    return render(
+        request, "customers/customer_form.html", {"form": form, "obj": customer, "provinces": forms.CN_PROVINCES}
+    )
 
 
 @login_required
@@ -191,10 +221,14 @@ def customer_lookup(request: HttpRequest) -> HttpResponse:
 
     q = request.GET.get("q", "").strip()
     if q:
-        hits = [(h.object_id, h.title, h.subtitle) for h in search.search(request.user, q, types=["customers.customer"],
-                                                                          limit=10)]
+        hits = [
+            (h.object_id, h.title, h.subtitle)
+            for h in search.search(request.user, q, types=["customers.customer"], limit=10)
+        ]
     else:
-        hits = [(c.pk, c.name, "") for c in permissions.visible(Customer, request.user).order_by("-updated_at", "-id")[:10]]
+        hits = [
+            (c.pk, c.name, "") for c in permissions.visible(Customer, request.user).order_by("-updated_at", "-id")[:10]
+        ]
     return render(request, "customers/_lookup.html", {"hits": hits, "q": q})
 
 
@@ -206,18 +240,22 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = permissions.get_or_404(Contact.objects.select_related("owner", "team", "customer"), request.user, pk)
     pol = permissions.policy(request.user, Contact)
     customer_visible = contact.customer_id and permissions.can(request.user, Customer, "view", contact.customer)
-    return render(request, "customers/contact_detail.html", {
-        "obj": contact,
-        "profile": profile_fields(request.user, contact, CONTACT_PROFILE),
-        "channels": list(contact.channels.all()) if pol.can_read("channels") else None,
-        "customer_visible": customer_visible,
-        "custom": custom_values(request.user, "customers.contact", contact),
-        "timeline": queries.timeline(request.user, contact),
-        "can_change": permissions.can(request.user, Contact, "change", contact),
-        "can_assign": permissions.can(request.user, Contact, "assign", contact),
-        "can_delete": permissions.can(request.user, Contact, "delete", contact),
-        "users": queries.user_choices(),
-    })
+    return render(
+        request,
+        "customers/contact_detail.html",
+        {
+            "obj": contact,
+            "profile": profile_fields(request.user, contact, CONTACT_PROFILE),
+            "channels": list(contact.channels.all()) if pol.can_read("channels") else None,
+            "customer_visible": customer_visible,
+            "custom": custom_values(request.user, "customers.contact", contact),
+            "timeline": queries.timeline(request.user, contact),
+            "can_change": permissions.can(request.user, Contact, "change", contact),
+            "can_assign": permissions.can(request.user, Contact, "assign", contact),
+            "can_delete": permissions.can(request.user, Contact, "delete", contact),
+            "users": queries.user_choices(),
+        },
+    )
 
 
 def _save_contact(request: HttpRequest, contact: Contact | None) -> HttpResponse:
@@ -226,26 +264,46 @@ def _save_contact(request: HttpRequest, contact: Contact | None) -> HttpResponse
     customers = permissions.visible(Customer, request.user)
     initial = {}
     if contact is None and request.GET.get("customer"):
-        initial["customer"] = customers.filter(pk=request.GET["customer"]).first() if \
-            request.GET["customer"].isdigit() else None
-    form = forms.ContactForm(request.POST or None, instance=contact, initial=initial, user=request.user,
-                             customers=customers)
+        initial["customer"] = (
+            customers.filter(pk=request.GET["customer"]).first() if request.GET["customer"].isdigit() else None
+        )
+    form = forms.ContactForm(
+        request.POST or None, instance=contact, initial=initial, user=request.user, customers=customers
+    )
     pol = permissions.policy(request.user, Contact)
-    channels = forms.channels_from_post(request.POST) if request.method == "POST" else (
-        [{"kind": c.kind, "value": c.value, "label": c.label, "is_primary": c.is_primary}
-         for c in contact.channels.all()] if contact else [])
+    channels = (
+        forms.channels_from_post(request.POST)
+        if request.method == "POST"
+        else (
+            [
+                {"kind": c.kind, "value": c.value, "label": c.label, "is_primary": c.is_primary}
+                for c in contact.channels.all()
+            ]
+            if contact
+            else []
+        )
+    )
     channel_errors: dict[str, list[str]] = {}
     if request.method == "POST" and form.is_valid():
         try:
             writable = pol.can_write("channels")
             if contact is None:
-                contact = services.create_contact(actor=request.user, data=form.model_values(),
-                                                  channels=channels if writable else [], custom=form.custom_values())
+                contact = services.create_contact(
+                    actor=request.user,
+                    data=form.model_values(),
+                    channels=channels if writable else [],
+                    custom=form.custom_values(),
+                )
                 messages.success(request, _("Contact created."))
             else:
-                services.update_contact(actor=request.user, contact=contact, values=form.model_values(),
-                                        channels=channels if writable else None, custom=form.custom_values(),
-                                        expected_version=form.cleaned_data.get("version"))
+                services.update_contact(
+                    actor=request.user,
+                    contact=contact,
+                    values=form.model_values(),
+                    channels=channels if writable else None,
+                    custom=form.custom_values(),
+                    expected_version=form.cleaned_data.get("version"),
+                )
                 messages.success(request, _("Contact saved."))
             return redirect("customers:contact_detail", contact.pk)
         except ValidationError as exc:
@@ -258,12 +316,25 @@ def _save_contact(request: HttpRequest, contact: Contact | None) -> HttpResponse
                 apply_errors(form, exc)
     rows = []
     for i, ch in enumerate([*channels, {"kind": "email", "value": ""}] if len(channels) < 8 else channels):
-        rows.append({**ch, "index": i, "errors": channel_errors.get(f"channels.{i}.value", []) +
-                     channel_errors.get(f"channels.{i}.kind", [])})
-    return render(request, "customers/contact_form.html", {
-        "form": form, "obj": contact, "channel_rows": rows, "kinds": ChannelKind.choices,
-        "show_channels": pol.can_read("channels"), "channels_readonly": not pol.can_write("channels"),
-    })
+        rows.append(
+            {
+                **ch,
+                "index": i,
+                "errors": channel_errors.get(f"channels.{i}.value", []) + channel_errors.get(f"channels.{i}.kind", []),
+            }
+        )
+    return render(
+        request,
+        "customers/contact_form.html",
+        {
+            "form": form,
+            "obj": contact,
+            "channel_rows": rows,
+            "kinds": ChannelKind.choices,
+            "show_channels": pol.can_read("channels"),
+            "channels_readonly": not pol.can_write("channels"),
+        },
+    )
 
 
 @login_required

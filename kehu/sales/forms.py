@@ -15,22 +15,45 @@ class LeadForm(GatedModelForm):
 
     class Meta:
         model = Lead
-        fields = ["name", "company", "title", "email", "phone", "wechat", "source", "industry", "country", "province",
-                  "city", "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "province": forms.TextInput(attrs={"list": "provinces"})}
+        fields = [
+            "name",
+            "company",
+            "title",
+            "email",
+            "phone",
+            "wechat",
+            "source",
+            "industry",
+            "country",
+            "province",
+            "city",
+            "description",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "province": forms.TextInput(attrs={"list": "provinces"}),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("industry", "source"):
             if name in self.fields:
                 disabled = self.fields[name].disabled
-                self.fields[name] = forms.ChoiceField(label=self.fields[name].label, required=False,
-                                                      choices=picklist_choices(name), disabled=disabled,
-                                                      widget=forms.Select(attrs={"class": "form-select"}))
+                self.fields[name] = forms.ChoiceField(
+                    label=self.fields[name].label,
+                    required=False,
+                    choices=picklist_choices(name),
+                    disabled=disabled,
+                    widget=forms.Select(attrs={"class": "form-select"}),
+                )
         if "email" in self.fields:
             # the service normalises and validates; the form only passes the text through
-            self.fields["email"] = forms.CharField(label=self.fields["email"].label, required=False, max_length=254,
-                                                   widget=forms.EmailInput(attrs={"class": "form-control"}))
+            self.fields["email"] = forms.CharField(
+                label=self.fields["email"].label,
+                required=False,
+                max_length=254,
+                widget=forms.EmailInput(attrs={"class": "form-control"}),
+            )
 
 
 class DisqualifyForm(forms.Form):
@@ -39,4 +62,4 @@ class DisqualifyForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = picklist_choices("disqualify_reason")
+        self.fields["reason"].choices = picklist_choices("disqualify_reason")  # type: ignore[attr-defined]

@@ -32,11 +32,19 @@ class Lead(GatedModel):
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
     converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
     converted_customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), null=True, blank=True, on_delete=models.SET_NULL,
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="leads",
     )
     converted_contact = models.ForeignKey(
-        "customers.Contact", verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL,
+        "customers.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="leads",
     )
 

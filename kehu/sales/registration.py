@@ -8,15 +8,36 @@ from kehu.core import registry, search
 from kehu.sales.models import Lead
 
 LEAD_FIELDS = (
-    "name", "company", "title", "email", "phone", "wechat", "status", "source", "industry", "country", "province",
-    "city", "description", "disqualify_reason", "disqualify_note", "owner", "team", "converted_customer",
+    "name",
+    "company",
+    "title",
+    "email",
+    "phone",
+    "wechat",
+    "status",
+    "source",
+    "industry",
+    "country",
+    "province",
+    "city",
+    "description",
+    "disqualify_reason",
+    "disqualify_note",
+    "owner",
+    "team",
+    "converted_customer",
     "converted_contact",
 )
 
-registry.register(registry.ObjectType(
-    "sales.lead", Lead, LEAD_FIELDS, url_name="sales:lead_detail",
-    search_fields=("name", "company", "email", "phone", "wechat"),
-))
+registry.register(
+    registry.ObjectType(
+        "sales.lead",
+        Lead,
+        LEAD_FIELDS,
+        url_name="sales:lead_detail",
+        search_fields=("name", "company", "email", "phone", "wechat"),
+    )
+)
 
 
 def lead_document(lead: Lead) -> search.Document:

@@ -38,8 +38,9 @@ def _normalise(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def create_lead(*, actor: Any, data: dict[str, Any], custom: dict[str, Any] | None = None,
-                owner: Any | None = None) -> Lead:
+def create_lead(
+    *, actor: Any, data: dict[str, Any], custom: dict[str, Any] | None = None, owner: Any | None = None
+) -> Lead:
     data = _normalise(dict(data))
     owner = owner or actor
     lead = Lead(**data, owner=owner, team=owner.team, assigned_at=timezone.now())
@@ -48,8 +49,14 @@ def create_lead(*, actor: Any, data: dict[str, Any], custom: dict[str, Any] | No
 
 
 @transaction.atomic
-def update_lead(*, actor: Any, lead: Lead, values: dict[str, Any], custom: dict[str, Any] | None = None,
-                expected_version: int | None = None) -> dict[str, Any]:
+def update_lead(
+    *,
+    actor: Any,
+    lead: Lead,
+    values: dict[str, Any],
+    custom: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
     if lead.status == S.CONVERTED:
         raise ValidationError({"__all__": [_("A converted lead can no longer be edited; edit its customer.")]})
     blocked = {"owner", "team", "status", "converted_customer", "converted_contact"} & set(values)
@@ -71,8 +78,12 @@ def assign_lead(*, actor: Any, lead: Lead, owner: Any) -> dict[str, Any]:
 def qualify(*, actor: Any, lead: Lead) -> dict[str, Any]:
     if lead.status in (S.CONVERTED,):
         raise ValidationError({"status": [_("This lead is already converted.")]})
-    return core.update(actor=actor, obj=lead, values={"status": S.QUALIFIED, "disqualify_reason": "",
-                                                      "disqualify_note": ""}, verb="qualified")
+    return core.update(
+        actor=actor,
+        obj=lead,
+        values={"status": S.QUALIFIED, "disqualify_reason": "", "disqualify_note": ""},
+        verb="qualified",
+    )
 
 
 @transaction.atomic
@@ -82,11 +93,16 @@ def disqualify(*, actor: Any, lead: Lead, reason: str, note: str = "") -> dict[s
     if not reason:
         raise ValidationError({"disqualify_reason": [_("Give a reason for disqualifying this lead.")]})
     if not PicklistOption.objects.filter(list="disqualify_reason", value=reason, active=True).exists():
-        raise ValidationError({"disqualify_reason": [_("“%(value)s” is not a disqualification reason.")
-                                                     % {"value": reason}]})
-    return core.update(actor=actor, obj=lead, values={"status": S.DISQUALIFIED, "disqualify_reason": reason,
-                                                      "disqualify_note": note[:300]},
-                       verb="disqualified", data={"reason": reason})
+        raise ValidationError(
+            {"disqualify_reason": [_("“%(value)s” is not a disqualification reason.") % {"value": reason}]}
+        )
+    return core.update(
+        actor=actor,
+        obj=lead,
+        values={"status": S.DISQUALIFIED, "disqualify_reason": reason, "disqualify_note": note[:300]},
+        verb="disqualified",
+        data={"reason": reason},
+    )
 
 
 @dataclass
@@ -120,8 +136,14 @@ def find_duplicates(actor: Any, lead: Lead) -> Duplicates:
 
 
 @transaction.atomic
-def convert(*, actor: Any, lead: Lead, customer: Customer | None = None, contact: Contact | None = None,
-            customer_data: dict[str, Any] | None = None) -> tuple[Customer, Contact]:
+def convert(
+    *,
+    actor: Any,
+    lead: Lead,
+    customer: Customer | None = None,
+    contact: Contact | None = None,
+    customer_data: dict[str, Any] | None = None,
+) -> tuple[Customer, Contact]:
     """Turn a lead into a customer and a contact in one step, keeping its history.
 
     Pass an existing `customer` (and optionally `contact`) to attach the lead to a record found by the
@@ -135,8 +157,10 @@ def convert(*, actor: Any, lead: Lead, customer: Customer | None = None, contact
         raise ValidationError({"status": [_("Qualify this lead again before converting it.")]})
     if customer is not None and not permissions.can(actor, Customer, "view", customer):
         raise ValidationError({"customer": [_("Choose a customer you can see.")]})
-    if contact is not None and (not permissions.can(actor, Contact, "view", contact) or
-                                (customer is not None and contact.customer_id != customer.pk)):
+    if contact is not None and (
+        not permissions.can(actor, Contact, "view", contact)
+        or (customer is not None and contact.customer_id != customer.pk)
+    ):
         raise ValidationError({"contact": [_("Choose a contact of the chosen customer.")]})
     owner = lead.owner or actor
     if customer is None:
@@ -153,18 +177,36 @@ def convert(*, actor: Any, lead: Lead, customer: Customer | None = None, contact
         data.update(customer_data or {})
         customer = customer_services.create_customer(actor=actor, data=data, owner=owner)
     if contact is None:
-        channels = [{"kind": "email", "value": lead.email, "is_primary": True},
-                    {"kind": "phone", "value": lead.phone, "is_primary": True},
-                    {"kind": "wechat", "value": lead.wechat}]
+        channels: list[dict[str, Any]] = [
+            {"kind": "email", "value": lead.email, "is_primary": True},
+            {"kind": "phone", "value": lead.phone, "is_primary": True},
+            {"kind": "wechat", "value": lead.wechat},
+        ]
         contact = customer_services.create_contact(
-            actor=actor, owner=owner, channels=channels,
-            data={"customer": customer, "name": lead.name, "title": lead.title, "is_primary": not customer.contacts.exists()},
+            actor=actor,
+            owner=owner,
+            channels=channels,
+            data={
+                "customer": customer,
+                "name": lead.name,
+                "title": lead.title,
+                "is_primary": not customer.contacts.exists(),
+            },
         )
     now = timezone.now()
-    core.update(actor=actor, obj=lead, verb="converted", parent=customer,
-                values={"status": S.CONVERTED, "converted_at": now, "converted_customer": customer,
-                        "converted_contact": contact},
-                data={"customer": customer.pk, "contact": contact.pk})
+    core.update(
+        actor=actor,
+        obj=lead,
+        verb="converted",
+        parent=customer,
+        values={
+            "status": S.CONVERTED,
+            "converted_at": now,
+            "converted_customer": customer,
+            "converted_contact": contact,
+        },
+        data={"customer": customer.pk, "contact": contact.pk},
+    )
     return customer, contact
 
 

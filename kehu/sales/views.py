@@ -22,8 +22,25 @@ from kehu.sales.forms import DisqualifyForm, LeadForm
 from kehu.sales.lists import LEAD_LIST
 from kehu.sales.models import Lead
 
-PROFILE = ["company", "title", "email", "phone", "wechat", "source", "industry", "country", "province", "city",
-           "owner", "team", "assigned_at", "created_at", "disqualify_reason", "disqualify_note", "converted_at"]
+PROFILE = [
+    "company",
+    "title",
+    "email",
+    "phone",
+    "wechat",
+    "source",
+    "industry",
+    "country",
+    "province",
+    "city",
+    "owner",
+    "team",
+    "assigned_at",
+    "created_at",
+    "disqualify_reason",
+    "disqualify_note",
+    "converted_at",
+]
 
 
 @login_required
@@ -39,28 +56,35 @@ def lead_bulk(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    lead = permissions.get_or_404(Lead.objects.select_related("owner", "team", "converted_customer",
-                                                              "converted_contact"), request.user, pk)
+    lead = permissions.get_or_404(
+        Lead.objects.select_related("owner", "team", "converted_customer", "converted_contact"), request.user, pk
+    )
     can_change = permissions.can(request.user, Lead, "change", lead)
     dups = services.find_duplicates(request.user, lead) if lead.status not in ("converted",) else None
-    return render(request, "sales/lead_detail.html", {
-        "obj": lead,
-        "profile": profile_fields(request.user, lead, PROFILE),
-        "custom": custom_values(request.user, "sales.lead", lead),
-        "timeline": queries.timeline(request.user, lead),
-        "can_change": can_change,
-        "can_assign": permissions.can(request.user, Lead, "assign", lead),
-        "can_delete": permissions.can(request.user, Lead, "delete", lead),
-        "can_convert": can_change and lead.status not in ("converted", "disqualified")
-        and permissions.can(request.user, Customer, "add") and permissions.can(request.user, Contact, "add"),
-        "duplicates": dups,
-        "disqualify_form": DisqualifyForm(),
-        "users": queries.user_choices(),
-        "customer_visible": lead.converted_customer_id
-        and permissions.can(request.user, Customer, "view", lead.converted_customer),
-        "contact_visible": lead.converted_contact_id
-        and permissions.can(request.user, Contact, "view", lead.converted_contact),
-    })
+    return render(
+        request,
+        "sales/lead_detail.html",
+        {
+            "obj": lead,
+            "profile": profile_fields(request.user, lead, PROFILE),
+            "custom": custom_values(request.user, "sales.lead", lead),
+            "timeline": queries.timeline(request.user, lead),
+            "can_change": can_change,
+            "can_assign": permissions.can(request.user, Lead, "assign", lead),
+            "can_delete": permissions.can(request.user, Lead, "delete", lead),
+            "can_convert": can_change
+            and lead.status not in ("converted", "disqualified")
+            and permissions.can(request.user, Customer, "add")
+            and permissions.can(request.user, Contact, "add"),
+            "duplicates": dups,
+            "disqualify_form": DisqualifyForm(),
+            "users": queries.user_choices(),
+            "customer_visible": lead.converted_customer_id
+            and permissions.can(request.user, Customer, "view", lead.converted_customer),
+            "contact_visible": lead.converted_contact_id
+            and permissions.can(request.user, Contact, "view", lead.converted_contact),
+        },
+    )
 
 
 def _save(request: HttpRequest, lead: Lead | None) -> HttpResponse:
@@ -73,8 +97,13 @@ def _save(request: HttpRequest, lead: Lead | None) -> HttpResponse:
                 lead = services.create_lead(actor=request.user, data=form.model_values(), custom=form.custom_values())
                 messages.success(request, _("Lead created."))
             else:
-                services.update_lead(actor=request.user, lead=lead, values=form.model_values(),
-                                     custom=form.custom_values(), expected_version=form.cleaned_data.get("version"))
+                services.update_lead(
+                    actor=request.user,
+                    lead=lead,
+                    values=form.model_values(),
+                    custom=form.custom_values(),
+                    expected_version=form.cleaned_data.get("version"),
+                )
                 messages.success(request, _("Lead saved."))
             return redirect("sales:lead_detail", lead.pk)
         except ValidationError as exc:
@@ -113,9 +142,14 @@ def lead_qualify(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def lead_disqualify(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action(request, pk, lambda lead: services.disqualify(
-        actor=request.user, lead=lead, reason=request.POST.get("reason", ""), note=request.POST.get("note", "")),
-        _("Lead disqualified."))
+    return _action(
+        request,
+        pk,
+        lambda lead: services.disqualify(
+            actor=request.user, lead=lead, reason=request.POST.get("reason", ""), note=request.POST.get("note", "")
+        ),
+        _("Lead disqualified."),
+    )
 
 
 @login_required

@@ -92,7 +92,7 @@ class User(AbstractUser):
     )
     roles = models.ManyToManyField(Role, verbose_name=_("roles"), blank=True, related_name="users")
 
-    objects = KehuUserManager()
+    objects = KehuUserManager()  # type: ignore[misc]  # django-stubs declares it a ClassVar on AbstractUser
 
     class Meta:
         ordering = ["display_name", "username"]

@@ -8,18 +8,27 @@ from typing import Any
 ALL = ["view", "add", "change", "delete", "export", "assign"]
 FINANCE_HIDDEN = {"credit_limit": "hidden", "payment_terms": "hidden", "bank_account": "hidden"}
 SETTINGS_TYPES = ["users.user", "users.team", "users.role", "core.customfielddefinition", "core.picklistoption"]
-READ_DIRECTORY = {"users.user": (["view"], "all", {}), "users.team": (["view"], "all", {}),
-                  "customers.tag": (["view", "add"], "all", {})}
+READ_DIRECTORY: dict[str, tuple[list[str], str, dict[str, str]]] = {
+    "users.user": (["view"], "all", {}),
+    "users.team": (["view"], "all", {}),
+    "customers.tag": (["view", "add"], "all", {}),
+}
 
 # role code → (English name, Chinese name, description, {object type: (actions, scope, field rules)})
 SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, str]]]]] = {
     "administrator": (
-        "Administrator", "系统管理员", "Everything, including users, roles and settings.",
-        {t: (ALL, "all", {}) for t in ["customers.customer", "customers.contact", "customers.tag", "sales.lead",
-                                        *SETTINGS_TYPES]},
+        "Administrator",
+        "系统管理员",
+        "Everything, including users, roles and settings.",
+        {
+            t: (ALL, "all", {})
+            for t in ["customers.customer", "customers.contact", "customers.tag", "sales.lead", *SETTINGS_TYPES]
+        },
     ),
     "sales_manager": (
-        "Sales manager", "销售经理", "Leads, customers and contacts of their team and its sub-teams.",
+        "Sales manager",
+        "销售经理",
+        "Leads, customers and contacts of their team and its sub-teams.",
         {
             "customers.customer": (ALL, "team", {}),
             "customers.contact": (ALL, "team", {}),
@@ -28,7 +37,9 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
         },
     ),
     "sales_rep": (
-        "Sales rep", "销售代表", "Their own leads, customers and contacts; no finance fields.",
+        "Sales rep",
+        "销售代表",
+        "Their own leads, customers and contacts; no finance fields.",
         {
             "customers.customer": (["view", "add", "change"], "own", FINANCE_HIDDEN),
             "customers.contact": (["view", "add", "change"], "own", {}),
@@ -37,7 +48,9 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
         },
     ),
     "marketing": (
-        "Marketing", "市场专员", "All leads; reads customers and contacts for segments; no finance fields.",
+        "Marketing",
+        "市场专员",
+        "All leads; reads customers and contacts for segments; no finance fields.",
         {
             "customers.customer": (["view", "export"], "all", FINANCE_HIDDEN),
             "customers.contact": (["view", "export"], "all", {}),
@@ -46,7 +59,9 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
         },
     ),
     "service_agent": (
-        "Service agent", "客服专员", "Reads every customer and updates contacts; no finance fields or transactions.",
+        "Service agent",
+        "客服专员",
+        "Reads every customer and updates contacts; no finance fields or transactions.",
         {
             "customers.customer": (["view"], "all", FINANCE_HIDDEN),
             "customers.contact": (["view", "change"], "all", {}),
@@ -54,10 +69,15 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
         },
     ),
     "finance": (
-        "Finance", "财务", "Reads every customer and maintains their finance fields.",
+        "Finance",
+        "财务",
+        "Reads every customer and maintains their finance fields.",
         {
-            "customers.customer": (["view", "change", "export"], "all", {
-                "name": "readonly", "kind": "readonly", "lifecycle_stage": "readonly"}),
+            "customers.customer": (
+                ["view", "change", "export"],
+                "all",
+                {"name": "readonly", "kind": "readonly", "lifecycle_stage": "readonly"},
+            ),
             "customers.contact": (["view"], "all", {}),
             **READ_DIRECTORY,
         },
@@ -72,6 +92,7 @@ def seed_roles(Role: Any, RolePermission: Any) -> None:  # noqa: N803 - model cl
         )
         for object_type, (actions, scope, rules) in perms.items():
             RolePermission.objects.get_or_create(
-                role=role, object_type=object_type,
+                role=role,
+                object_type=object_type,
                 defaults={"actions": list(actions), "scope": scope, "field_rules": dict(rules)},
             )

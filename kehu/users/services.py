@@ -39,7 +39,7 @@ def update_team(*, actor: Any, team: Team, name: str, parent: Team | None, lead:
     if "parent" in changes:
         _set_path(team)
         for t in Team.objects.filter(path__startswith=old_path).order_by("path"):
-            t.path = team.path + t.path[len(old_path):]
+            t.path = team.path + t.path[len(old_path) :]
             t.save(update_fields=["path"])
     return changes
 
@@ -68,8 +68,7 @@ def create_user(*, actor: Any, data: dict[str, Any], password: str, roles: list[
 @transaction.atomic
 def update_user(*, actor: Any, user: User, values: dict[str, Any], roles: list[Role] | None = None) -> dict[str, Any]:
     was_active = user.is_active
-    changes = core.update(actor=actor, obj=user, values=values,
-                          m2m={"roles": roles} if roles is not None else None)
+    changes = core.update(actor=actor, obj=user, values=values, m2m={"roles": roles} if roles is not None else None)
     if was_active and not user.is_active:
         _end_sessions(user)
         events.record(actor=actor, obj=user, verb="deactivated")
@@ -128,8 +127,9 @@ def revoke_token(*, actor: Any, token: ApiToken) -> None:
 
 
 @transaction.atomic
-def save_role(*, actor: Any, role: Role | None, data: dict[str, Any],
-              grants: dict[str, tuple[list[str], str, dict[str, str]]]) -> Role:
+def save_role(
+    *, actor: Any, role: Role | None, data: dict[str, Any], grants: dict[str, tuple[list[str], str, dict[str, str]]]
+) -> Role:
     """Create or change a role and replace its grants: {object type: (actions, scope, field rules)}."""
     if role is None:
         role = Role(**data)
@@ -140,8 +140,9 @@ def save_role(*, actor: Any, role: Role | None, data: dict[str, Any],
     role.permissions.all().delete()
     for object_type, (actions, scope, rules) in grants.items():
         if actions:
-            RolePermission.objects.create(role=role, object_type=object_type, actions=sorted(set(actions)),
-                                          scope=scope, field_rules=rules)
+            RolePermission.objects.create(
+                role=role, object_type=object_type, actions=sorted(set(actions)), scope=scope, field_rules=rules
+            )
     after = {p.object_type: [sorted(p.actions), p.scope, p.field_rules] for p in role.permissions.all()}
     changes = events.diff(before, after)
     if changes:

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
 from django.db import transaction
+from django.dispatch import receiver
 
 from kehu.core import events
 

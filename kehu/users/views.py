@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -15,7 +17,7 @@ from kehu.core.forms import apply_errors
 from kehu.core.views import safe_next
 from kehu.users import services
 from kehu.users.forms import LoginForm, PasswordForm, ProfileForm, TokenForm
-from kehu.users.models import ApiToken
+from kehu.users.models import ApiToken, User
 
 
 class LoginView(auth_views.LoginView):
@@ -43,7 +45,7 @@ def language(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = cast(User, request.user)
     form = ProfileForm(initial={"display_name": user.display_name, "email": user.email, "language": user.language})
     pw_form = PasswordForm(user=user)
     token_form = TokenForm()
@@ -55,8 +57,9 @@ def profile(request: HttpRequest) -> HttpResponse:
                 form = ProfileForm(request.POST)
                 if form.is_valid():
                     data = form.cleaned_data
-                    services.update_user(actor=user, user=user, values={"display_name": data["display_name"],
-                                                                       "email": data["email"]})
+                    services.update_user(
+                        actor=user, user=user, values={"display_name": data["display_name"], "email": data["email"]}
+                    )
                     services.set_language(user=user, language=data["language"])
                     translation.activate(data["language"])
                     messages.success(request, _("Profile saved."))
@@ -75,10 +78,17 @@ def profile(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             target = {"profile": form, "password": pw_form, "token": token_form}.get(what or "", form)
             apply_errors(target, exc)
-    return render(request, "users/profile.html", {
-        "form": form, "pw_form": pw_form, "token_form": token_form, "new_token": new_token,
-        "tokens": user.api_tokens.order_by("-created_at"),
-    })
+    return render(
+        request,
+        "users/profile.html",
+        {
+            "form": form,
+            "pw_form": pw_form,
+            "token_form": token_form,
+            "new_token": new_token,
+            "tokens": user.api_tokens.order_by("-created_at"),
+        },
+    )
 
 
 @login_required

@@ -38,7 +38,7 @@ def display_value(obj: models.Model, name: str, definition: Any = None, context:
     if name.startswith("cf_"):
         value = (getattr(obj, "custom", None) or {}).get(name[3:])
         return customfields.display(definition, value) if definition else (value or "")
-    f = obj._meta.get_field(name)
+    f: Any = obj._meta.get_field(name)
     if f.many_to_many:
         return ", ".join(str(x) for x in getattr(obj, name).all())
     if f.choices:
@@ -61,15 +61,20 @@ def display_value(obj: models.Model, name: str, definition: Any = None, context:
 def cell(context: Any, obj: models.Model, column: Any) -> str:
     name = column.name
     if name == "tags":
-        return format_html_join("", '<span class="tag">{}</span>', ((t.name,) for t in obj.tags.all()))
+        return format_html_join("", '<span class="tag">{}</span>', ((t.name,) for t in obj.tags.all()))  # type: ignore[attr-defined]
     if name in ("lifecycle_stage", "status"):
         value = getattr(obj, name)
-        return format_html('<span class="badge-stage {}-{}">{}</span>', "stage" if name == "lifecycle_stage" else "status",
-                           value, getattr(obj, f"get_{name}_display")())
+        return format_html(
+            '<span class="badge-stage {}-{}">{}</span>',
+            "stage" if name == "lifecycle_stage" else "status",
+            value,
+            getattr(obj, f"get_{name}_display")(),
+        )
     if name == "updated_at" or name == "created_at":
         value = getattr(obj, name)
-        return format_html('<span title="{}">{}</span>', date_format(timezone.localtime(value), "DATETIME_FORMAT"),
-                           naturaltime(value))
+        return format_html(
+            '<span title="{}">{}</span>', date_format(timezone.localtime(value), "DATETIME_FORMAT"), naturaltime(value)
+        )
     return format_html("{}", display_value(obj, name, column.definition, context))
 
 
