@@ -80,6 +80,15 @@ class Customer(GatedModel):
             models.Index(fields=["name", "id"], name="customer_name_idx"),
             models.Index(fields=["created_at", "id"], name="customer_created_idx"),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uscc"],
+                condition=~models.Q(uscc=""),
+                name="customer_uscc_uniq",
+                violation_error_code="unique",
+                violation_error_message=_("Another customer already has this unified social credit code."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
