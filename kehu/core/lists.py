@@ -6,6 +6,7 @@ An app describes its list with an `ObjectList` (columns, filters, sorts) and its
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core import customfields, permissions, registry
@@ -146,8 +148,13 @@ def apply_filters(
                 elif flt.kind == "bool":
                     qs = qs.filter(**{lookup: value == "1"})
                 elif flt.kind == "date":
-                    op = "gte" if key.endswith("__from") else "lte"
-                    qs = qs.filter(**{f"{lookup}__date__{op}": forms.DateField().clean(value)})
+                    # whole days in the user's time zone, as a range the column's index can serve
+                    day = forms.DateField().clean(value)
+                    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+                    if key.endswith("__from"):
+                        qs = qs.filter(**{f"{lookup}__gte": start})
+                    else:
+                        qs = qs.filter(**{f"{lookup}__lt": start + datetime.timedelta(days=1)})
                 else:
                     qs = qs.filter(**{lookup: value})
             active[key] = value
@@ -211,7 +218,13 @@ def render_list(
         "active": active,
         "errors": errors,
         "filters": [
-            {"f": f, "options": _options(f, request), "value": active.get(f.name, "")}
+            {
+                "f": f,
+                "options": _options(f, request),
+                "value": active.get(f.name, ""),
+                "date_from": active.get(f"{f.name}__from", ""),
+                "date_to": active.get(f"{f.name}__to", ""),
+            }
             for f in config.filters
             if pol.can_read(f.name)
         ],

@@ -1,0 +1,1 @@
+"""Demo and benchmark data: `kehu demo` and the scripts in benchmarks/ (see generate.py)."""
