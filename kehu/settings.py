@@ -169,24 +169,34 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kehu.core.api.GatedAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "kehu.core.api.KeysetPagination",
-    "DEFAULT_FILTER_BACKENDS": ["kehu.core.api.GateFilterBackend"],
+    # Gated view sets bring their own cursor pagination and gate-aware filtering (kehu.core.api).
+    "DEFAULT_PAGINATION_CLASS": None,
+    "DEFAULT_FILTER_BACKENDS": [],
     "EXCEPTION_HANDLER": "kehu.core.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"token": "10/min"},
-    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_RATES": {"token": env.str("KEHU_TOKEN_RATE", default="10/min")},
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kehu API",
     "DESCRIPTION": "REST API of Kehu (客户). Authenticate with `Authorization: Bearer <token>` "
-    "(POST /api/v1/auth/token/) or a browser session.",
+    '(POST /api/v1/auth/token/) or a browser session. Errors are `{"errors": {"field": ["message"]}}`; '
+    "lists are paged by cursor (`next`); `ETag`/`If-Match` guard updates; `Idempotency-Key` makes a POST safe "
+    "to retry. See docs/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "DEFAULT_GENERATOR_CLASS": "kehu.core.api.EnglishSchemaGenerator",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kehu.core.api.strict_request_bodies",
+    ],
+    "ENUM_NAME_OVERRIDES": {},
 }
 
 # Security defaults; production adds HTTPS-only cookies and HSTS.

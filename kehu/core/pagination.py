@@ -61,7 +61,8 @@ def _decode(cursor: str, qs: models.QuerySet, names: list[str]) -> list[Any]:
 def order_spec(ordering: list[str]) -> list[tuple[str, bool]]:
     """["-updated_at"] → [("updated_at", True), ("id", True)]: the id breaks ties in the first direction."""
     spec = [(o.lstrip("-"), o.startswith("-")) for o in ordering if o.lstrip("-") != "id"]
-    spec.append(("id", spec[0][1] if spec else True))
+    by_id = [o for o in ordering if o.lstrip("-") == "id"]
+    spec.append(("id", spec[0][1] if spec else (by_id[0].startswith("-") if by_id else True)))
     return spec
 
 

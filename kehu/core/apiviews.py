@@ -1,0 +1,291 @@
+"""Core resources of the API: custom field definitions, the event feed, and the offline API docs page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.template import engines
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.settings import spectacular_settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+from kehu.core import customfields, permissions, registry
+from kehu.core.api import (
+    MAX_PAGE_SIZE,
+    UNKNOWN_PARAMETER,
+    GatedAutoSchema,
+    GatedCRUDViewSet,
+    GatedSerializer,
+    _param,
+)
+from kehu.core.models import CustomFieldDefinition, Event
+
+# --------------------------------------------------------------------------- custom field definitions
+
+WRITE_ONCE = ("object_type", "name", "type")
+
+
+class ChoiceSerializer(serializers.Serializer):
+    value = serializers.CharField(max_length=40)
+    label_en = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    label_zh = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+
+
+class CustomFieldSerializer(GatedSerializer):
+    object_type = "core.customfielddefinition"
+    choices = ChoiceSerializer(many=True, required=False, max_length=200)  # type: ignore[call-arg]
+
+    class Meta:
+        model = CustomFieldDefinition
+        fields = [
+            "id",
+            "object_type",
+            "name",
+            "label_en",
+            "label_zh",
+            "type",
+            "required",
+            "choices",
+            "help_text",
+            "order",
+            "created_at",
+        ]
+        validators: list[Any] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "object_type" in self.fields:
+            self.fields["object_type"] = serializers.ChoiceField(choices=[t.key for t in registry.all_types()])
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None:
+            errors = {
+                f: [_("This cannot be changed once the field exists.")]
+                for f in WRITE_ONCE
+                if f in attrs and attrs[f] != getattr(self.instance, f)
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
+
+
+class CustomFieldViewSet(GatedCRUDViewSet):
+    """Custom field definitions (administrators): values appear on records under `custom`."""
+
+    object_type = "core.customfielddefinition"
+    serializer_class = CustomFieldSerializer
+    filter_fields = ("object_type", "type", "name")
+    ordering_fields = ("order", "name", "created_at")
+    default_ordering = "order"
+
+    def perform_create(self, data: dict[str, Any]) -> CustomFieldDefinition:
+        data["choices"] = [dict(c) for c in data.get("choices", [])]
+        return customfields.save_definition(actor=self.request.user, defn=None, data=data)
+
+    def perform_update(self, obj: CustomFieldDefinition, data: dict[str, Any], expected_version: int | None) -> Any:
+        if "choices" in data:
+            data["choices"] = [dict(c) for c in data["choices"]]
+        return customfields.save_definition(actor=self.request.user, defn=obj, data=data)
+
+    def perform_destroy(self, obj: CustomFieldDefinition) -> None:
+        customfields.delete_definition(actor=self.request.user, defn=obj)
+
+
+# --------------------------------------------------------------------------- the event feed
+
+
+class EventSerializer(serializers.ModelSerializer):
+    object_type = serializers.SerializerMethodField()
+    parent_type = serializers.SerializerMethodField()
+    changes = serializers.SerializerMethodField()
+    data = serializers.JSONField()  # type: ignore[assignment]
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "verb",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "parent_type",
+            "parent_id",
+            "changes",
+            "data",
+        ]
+
+    def _key(self, ct_id: int | None) -> str | None:
+        if ct_id is None:
+            return None
+        model = ContentType.objects.get_for_id(ct_id).model_class()
+        return model._meta.label_lower if model is not None else None
+
+    def get_object_type(self, obj: Event) -> str | None:
+        return self._key(obj.content_type_id)
+
+    def get_parent_type(self, obj: Event) -> str | None:
+        return self._key(obj.parent_type_id)
+
+    def get_changes(self, obj: Event) -> dict[str, list[Any]]:
+        """{field: [old, new]} without the fields you may not read."""
+        key = self._key(obj.content_type_id)
+        user = self.context["request"].user
+        return permissions.mask_changes(user, key, obj.changes) if key else {}
+
+
+def event_scope(user: Any) -> Q:
+    """Events of records the user may view: every event of a type seen with scope "all" (deletions too),
+    otherwise those of the records currently inside the user's scope."""
+    cond = Q(pk__in=[])
+    for ot in registry.all_types():
+        pol = permissions.policy(user, ot.key)
+        if not pol.can("view"):
+            continue
+        ct = ContentType.objects.get_for_model(ot.model)
+        if not ot.owned or pol.scope == "all":
+            here = Q(content_type_id=ct.pk)
+        else:
+            here = Q(content_type_id=ct.pk, object_id__in=permissions.visible(ot.model, user).values("pk"))
+        if ot.key == "users.user" and not pol.can("change"):
+            here &= ~Q(verb=Event.Verb.LOGGED_IN)  # sign-in addresses are for administrators
+        cond |= here
+    return cond
+
+
+class EventViewSet(viewsets.GenericViewSet):
+    """The change feed: every change to records you may view, oldest first, read by cursor."""
+
+    serializer_class = EventSerializer
+    schema = GatedAutoSchema()
+    query_errors = True
+
+    def get_queryset(self) -> Any:
+        return Event.objects.filter(event_scope(self.request.user)).order_by("id")
+
+    @extend_schema(
+        parameters=[],
+        responses=EventSerializer(many=True),
+    )
+    def list(self, request: Request) -> Response:
+        params = request.query_params
+        unknown = [k for k in params if k not in ("after", "page_size")]
+        if unknown:
+            raise exceptions.ValidationError({k: [str(UNKNOWN_PARAMETER)] for k in unknown})
+        try:
+            after = int(params.get("after", "0"))
+            size = int(params.get("page_size", "100"))
+            if after < 0 or after > 2**63 - 1:
+                raise ValueError
+        except ValueError as exc:
+            raise ValidationError({"after": [_("Give the id of the last event you read.")]}) from exc
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            raise ValidationError({"page_size": [_("Give a number from 1 to %(n)d.") % {"n": MAX_PAGE_SIZE}]})
+        rows = list(self.get_queryset().filter(id__gt=after).select_related("content_type")[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        data = EventSerializer(rows, many=True, context=self.get_serializer_context()).data
+        next_url = replace_query_param(request.build_absolute_uri(), "after", rows[-1].pk) if more else None
+        return Response({"results": data, "next": next_url})
+
+
+class EventPagination:
+    """Only for the schema: the feed answers {"results": [...], "next": url or null}, paged by `after`."""
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["results", "next"],
+            "properties": {"results": schema, "next": {"type": "string", "format": "uri", "nullable": True}},
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            _param(
+                "after",
+                {"type": "integer", "minimum": 0},
+                _("Return events after this id (the last id you processed); 0 or absent: from the start."),
+            ),
+            _param("page_size", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}, _("Events per page.")),
+        ]
+
+
+EventViewSet.pagination_class = EventPagination  # type: ignore[assignment]
+
+
+# --------------------------------------------------------------------------- docs page (works offline)
+
+DOCS_TEMPLATE = """{% load i18n %}<!doctype html>
+<html lang="{{ LANGUAGE_CODE }}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#222}
+code{background:#f3f3f3;padding:0 .25rem;border-radius:3px}
+.op{border-top:1px solid #ddd;padding:.5rem 0}
+.m{display:inline-block;min-width:4.5rem;font-weight:600}
+.get{color:#0a7}.post{color:#06c}.put,.patch{color:#a60}.delete{color:#c22}
+</style></head><body>
+<h1>{{ title }} <small>{{ version }}</small></h1>
+<p>{{ description }}</p>
+<p>{% translate "Machine-readable schema (OpenAPI 3):" %} <a href="{{ schema_url }}">{{ schema_url }}</a></p>
+{% for tag, ops in groups %}<h2>{{ tag }}</h2>
+{% for op in ops %}<div class="op"><span class="m {{ op.method }}">{{ op.method|upper }}</span>
+<code>{{ op.path }}</code>{% if op.summary %} — {{ op.summary }}{% endif %}
+{% if op.params %}<br><small>{% translate "Parameters:" %} {{ op.params|join:", " }}</small>{% endif %}
+<br><small>{% translate "Responses:" %} {{ op.codes|join:", " }}</small></div>{% endfor %}{% endfor %}
+</body></html>"""
+
+
+def docs(request: HttpRequest) -> HttpResponse:
+    """A readable list of the API's operations built from the schema; needs no CDN or JavaScript."""
+    schema = spectacular_settings.DEFAULT_GENERATOR_CLASS().get_schema(request=None, public=True)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for path, item in schema.get("paths", {}).items():
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            tag = (op.get("tags") or ["api"])[0]
+            groups.setdefault(tag, []).append(
+                {
+                    "method": method,
+                    "path": path,
+                    "summary": (op.get("description") or "").split("\n")[0],
+                    "params": [p["name"] for p in op.get("parameters", []) if p.get("in") in ("query", "header")],
+                    "codes": sorted(op.get("responses", {})),
+                }
+            )
+    from django.urls import reverse
+
+    template = engines["django"].from_string(DOCS_TEMPLATE)
+    html = template.render(
+        {
+            "title": schema["info"]["title"],
+            "version": schema["info"]["version"],
+            "description": schema["info"].get("description", ""),
+            "schema_url": reverse("api-schema"),
+            "groups": sorted(groups.items()),
+        },
+        request,
+    )
+    return HttpResponse(html)
+
+
+class BearerScheme(OpenApiAuthenticationExtension):
+    """`Authorization: Bearer <token>` in the schema."""
+
+    target_class = "kehu.users.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {"type": "http", "scheme": "bearer"}
