@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,11 +69,22 @@ def create_user(*, actor: Any, data: dict[str, Any], password: str, roles: list[
 def update_user(*, actor: Any, user: User, values: dict[str, Any], roles: list[Role] | None = None) -> dict[str, Any]:
     was_active = user.is_active
     changes = core.update(actor=actor, obj=user, values=values, m2m={"roles": roles} if roles is not None else None)
+    _keep_an_administrator()
     if was_active and not user.is_active:
         _end_sessions(user)
         events.record(actor=actor, obj=user, verb="deactivated")
     permissions.forget(user)
     return changes
+
+
+def _keep_an_administrator() -> None:
+    """Refuse a change that would leave no active user able to manage roles (nobody could undo it)."""
+    holders = RolePermission.objects.filter(object_type="users.role").values_list("role_id", "actions")
+    admin_roles = [rid for rid, actions in holders if "change" in actions]
+    if not User.objects.filter(is_active=True).filter(
+        models.Q(is_superuser=True) | models.Q(roles__in=admin_roles)
+    ).exists():
+        raise ValidationError({"__all__": [_("This change would leave nobody able to manage roles.")]})
 
 
 def _end_sessions(user: User) -> None:
@@ -144,6 +155,7 @@ def save_role(
                 role=role, object_type=object_type, actions=sorted(set(actions)), scope=scope, field_rules=rules
             )
     after = {p.object_type: [sorted(p.actions), p.scope, p.field_rules] for p in role.permissions.all()}
+    _keep_an_administrator()
     changes = events.diff(before, after)
     if changes:
         events.record(actor=actor, obj=role, verb="updated", changes=changes)
