@@ -154,6 +154,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it; finders serve the files in development
 
 # Requests: bodies over 1 MiB are refused with 413 before any view runs.
 KEHU_MAX_BODY_BYTES = env.int("KEHU_MAX_BODY_BYTES", default=1024 * 1024)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -65,8 +65,9 @@ LEAD_STATUS_WEIGHTS = {"new": 22, "working": 25, "qualified": 13, "disqualified"
 @contextmanager
 def explicit_timestamps(*model_classes: type[models.Model]) -> Iterator[None]:
     """Let bulk_create store the dates we give instead of "now" (auto_now / auto_now_add switched off)."""
-    saved = []
+    saved: list[tuple[Any, bool, bool]] = []
     for model in model_classes:
+        f: Any
         for f in model._meta.concrete_fields:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 saved.append((f, f.auto_now, f.auto_now_add))
@@ -148,8 +149,9 @@ class Context:
         self.has_erp = ("customers.customer", "erp_code") in defs
         self.has_key_account = ("customers.customer", "key_account") in defs
         self.has_budget = ("sales.lead", "budget") in defs
-        self.ct = {m: ContentType.objects.get_for_model(m) for m in (Customer, Contact, Lead)}
-        self.fields = {m: self._tracked(m) for m in (Customer, Contact, Lead)}
+        kinds: tuple[type[models.Model], ...] = (Customer, Contact, Lead)
+        self.ct: dict[type[models.Model], ContentType] = {m: ContentType.objects.get_for_model(m) for m in kinds}
+        self.fields: dict[type[models.Model], list[str]] = {m: self._tracked(m) for m in kinds}
         self.all_owners = org.all_owners() or [org.admin]
         self.seen_names: set[str] = set()
 
@@ -179,7 +181,7 @@ class Context:
         return {k: [None, v] for k, v in snap.items() if v not in (None, "", [], {})}
 
 
-def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
+def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()), k=1)[0]
 
 
@@ -400,9 +402,9 @@ def _channels(rng: random.Random, p: P.Person, domain: str, *, foreign: bool, in
         )
         add("wechat", handle, normalize.handle(handle))
     if foreign and rng.random() < 0.35:
-        number = next((c for c in out if c.kind == "phone"), None)
-        if number is not None:
-            add("whatsapp", number.value, number.normalized)
+        phone = next((c for c in out if c.kind == "phone"), None)
+        if phone is not None:
+            add("whatsapp", phone.value, phone.normalized)
         else:
             found = P.foreign_mobile(rng, rng.choice(["US", "GB", "SG", "AE", "IN", "BR", "MY"]))
             if found:
@@ -652,8 +654,9 @@ class Loader:
         with self.stats.timed("lifecycle_change", len(changes)):
             LifecycleChange.objects.bulk_create(changes, batch_size=self.batch_size)
 
-    def _manager_of(self, user: User) -> User:
-        lead_id = next((t.lead_id for t in self.ctx.org.teams.values() if t.pk == user.team_id), None)
+    def _manager_of(self, user: User | None) -> User:
+        team_id = user.team_id if user else None
+        lead_id = next((t.lead_id for t in self.ctx.org.teams.values() if t.pk == team_id), None)
         return next((u for u in self.ctx.org.users if u.pk == lead_id), self.ctx.org.admin)
 
     def contacts(self, rows: list[CustomerRow], contacts: list[ContactRow]) -> None:

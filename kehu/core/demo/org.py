@@ -245,10 +245,10 @@ def ensure_org(*, headcount: int = FULL_HEADCOUNT, seed: int = 2026) -> Org:
         tags = _ensure_tags(admin, created)
         _ensure_custom_fields(admin, created)
     org = Org(admin=admin, teams=teams, users=users, logins=logins, tags=tags, created=created)
-    team_key = {t.pk: k for k, t in teams.items()}
+    key_of_team = {t.pk: k for k, t in teams.items()}
     for u in users:
         codes = _role_codes(u)
-        region = team_key.get(u.team_id or 0)
+        region = key_of_team.get(u.team_id or 0)
         if region in SALES_REGIONS and codes & {"sales_rep", "sales_manager"}:
             org.owners.setdefault(region, []).extend([u] * (3 if "sales_rep" in codes else 1))
         if "marketing" in codes:
