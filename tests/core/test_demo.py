@@ -1,0 +1,125 @@
+"""`kehu demo`: a small demo company, loaded twice — the second run adds nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import phonenumbers
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from kehu.core import search
+from kehu.core.demo.org import CUSTOM_FIELDS, DEMO_PASSWORD, LOGINS
+from kehu.core.demo.people import pinyin
+from kehu.core.models import CustomFieldDefinition, Event, SearchEntry
+from kehu.customers.models import Contact, ContactChannel, Customer, LifecycleChange
+from kehu.sales.models import Lead
+from kehu.users.models import Team, User
+
+SIZES = {"customers": 80, "contacts": 200, "leads": 50, "users": 14}
+
+pytestmark = pytest.mark.django_db
+
+
+def run_demo() -> str:
+    out = io.StringIO()
+    call_command("demo", stdout=out, **SIZES)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    models = [
+        User,
+        Team,
+        Customer,
+        Contact,
+        ContactChannel,
+        Lead,
+        LifecycleChange,
+        Event,
+        SearchEntry,
+        CustomFieldDefinition,
+    ]
+    return {m.__name__: m.objects.count() for m in models}
+
+
+@pytest.fixture
+def demo() -> str:
+    return run_demo()
+
+
+def test_demo_creates_the_requested_sizes_and_a_second_run_creates_nothing(demo: str) -> None:
+    first = counts()
+    assert first["Customer"] == SIZES["customers"]
+    assert first["Contact"] == SIZES["contacts"]
+    assert first["Lead"] == SIZES["leads"]
+    assert first["User"] == SIZES["users"]
+    assert first["Team"] == 9
+    assert first["CustomFieldDefinition"] == len(CUSTOM_FIELDS)
+    assert "http://127.0.0.1:8000/" in demo
+    assert DEMO_PASSWORD in demo
+
+    again = run_demo()
+
+    assert counts() == first
+    assert "nothing new was created" in again
+
+
+def test_every_demo_login_can_log_in(demo: str) -> None:
+    for username, *_rest in LOGINS:
+        client = Client()
+        response = client.post("/login/", {"username": username, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, username
+        assert client.session.get("_auth_user_id") == str(User.objects.get(username=username).pk)
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.roles.filter(code="administrator").exists()
+    manager = User.objects.get(username="manager")
+    assert manager.team.name == "华东区" and manager.roles.filter(code="sales_manager").exists()
+    assert User.objects.get(username="rep2").team.name == "华南区"
+
+
+def test_search_finds_a_demo_contact_by_pinyin(demo: str) -> None:
+    contact = Contact.objects.filter(name__regex=r"^[\u4e00-\u9fff]{2,3}$").order_by("id").first()
+    assert contact is not None
+    admin = User.objects.get(username="admin")
+
+    hits = search.search(admin, pinyin(contact.name), types=["customers.contact"], limit=500)
+
+    assert contact.pk in {h.object_id for h in hits}
+
+
+def test_every_record_has_a_search_entry(demo: str) -> None:
+    for model in (Customer, Contact, Lead):
+        ct = ContentType.objects.get_for_model(model)
+        indexed = set(SearchEntry.objects.filter(content_type=ct).values_list("object_id", flat=True))
+        assert indexed == set(model.objects.values_list("pk", flat=True)), model.__name__
+
+
+def test_records_look_like_a_year_of_use(demo: str) -> None:
+    now = timezone.now()
+    # history spread over the past year, never in the future
+    oldest = Event.objects.filter(verb="created").order_by("created_at").first().created_at
+    assert now - oldest > dt.timedelta(days=180)
+    assert not Event.objects.filter(created_at__gt=now).exists()
+    # every customer has its lifecycle history, ending in its current stage
+    for c in Customer.objects.prefetch_related("lifecycle_changes"):
+        changes = list(c.lifecycle_changes.all())
+        assert changes and changes[-1].to_stage == c.lifecycle_stage
+        assert c.team_id == c.owner.team_id
+    # phone numbers are valid, e-mails normalised
+    for ch in ContactChannel.objects.filter(kind="phone"):
+        assert phonenumbers.is_valid_number(phonenumbers.parse(ch.normalized))
+    for ch in ContactChannel.objects.filter(kind="email"):
+        assert ch.normalized == ch.normalized.lower() and "@" in ch.normalized
+    # leads in every status; disqualified ones say why, converted ones point at their customer
+    assert set(Lead.objects.values_list("status", flat=True)) == {s for s, _l in Lead.Status.choices}
+    assert not Lead.objects.filter(status="disqualified", disqualify_reason="").exists()
+    converted = Lead.objects.filter(status="converted")
+    assert converted.exists() and not converted.filter(converted_customer=None).exists()
+    # both kinds of names, China and abroad
+    assert Customer.objects.exclude(country="CN").exists() and Customer.objects.filter(country="CN").exists()
+    assert Contact.objects.filter(name__regex=r"^[A-Za-z]").exists()
