@@ -71,13 +71,17 @@ def paginate(qs: models.QuerySet, ordering: list[str], cursor: str | None, size:
     names = [n for n, _desc in spec]
     if cursor:
         values = _decode(cursor, qs, names)
+        # (a < x) OR (a = x AND id < y), plus the redundant bound a <= x that lets the index range scan start
+        # at the cursor instead of reading and discarding every earlier row
+        first, first_desc = spec[0]
+        bound = Q(**{f"{first}__{'lte' if first_desc else 'gte'}": values[0]})
         cond = Q()
         for i, (name, desc) in enumerate(spec):
             step = Q(**{f"{name}__{'lt' if desc else 'gt'}": values[i]})
             for prev_name, _d in spec[:i]:
                 step &= Q(**{prev_name: values[spec.index((prev_name, _d))]})
             cond |= step
-        qs = qs.filter(cond)
+        qs = qs.filter(bound & cond)
     qs = qs.order_by(*[("-" if desc else "") + name for name, desc in spec])
     rows = list(qs[: size + 1])
     more = len(rows) > size

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Subquery
 from django.http import Http404
 
 from kehu.core import registry
@@ -63,8 +63,11 @@ def _team_ids(user: Any) -> tuple[int, ...]:
     Team = apps.get_model("users", "Team")
     if not user.team_id:
         return ()
-    team = Team.objects.only("path").get(pk=user.team_id)
-    return tuple(Team.objects.filter(path__startswith=team.path).values_list("pk", flat=True))
+    # one query: every team whose path starts with the user's team's path
+    path = Team.objects.filter(pk=user.team_id).values("path")[:1]
+    return tuple(
+        Team.objects.annotate(root=Subquery(path)).filter(path__startswith=F("root")).values_list("pk", flat=True)
+    )
 
 
 def _cache(user: Any) -> dict[str, Policy]:
@@ -77,7 +80,7 @@ def _cache(user: Any) -> dict[str, Policy]:
 
 def forget(user: Any) -> None:
     """Drop the policies cached on this user object (after their roles or team change)."""
-    for attr in ("_kehu_policies", "_kehu_team_ids"):
+    for attr in ("_kehu_policies", "_kehu_team_ids", "_kehu_grants"):
         if hasattr(user, attr):
             delattr(user, attr)
 
@@ -95,11 +98,17 @@ def policy(user: Any, obj_type: str | type[models.Model] | models.Model) -> Poli
     if user.is_superuser:
         pol = Policy(key, frozenset(ACTIONS), "all", team_ids=team_ids, user_id=user.pk)
     else:
-        RolePermission = apps.get_model("users", "RolePermission")
-        rows = list(
-            RolePermission.objects.filter(role__users=user, object_type=key).values("actions", "scope", "field_rules")
-        )
-        pol = _combine(key, rows, team_ids, user.pk)
+        grants = getattr(user, "_kehu_grants", None)
+        if grants is None:  # every grant of every role of the user, read once per request
+            RolePermission = apps.get_model("users", "RolePermission")
+            grants = {}
+            rows = RolePermission.objects.filter(role__users=user).values(
+                "object_type", "actions", "scope", "field_rules"
+            )
+            for row in rows:
+                grants.setdefault(row["object_type"], []).append(row)
+            user._kehu_grants = grants
+        pol = _combine(key, grants.get(key, []), team_ids, user.pk)
     cache[key] = pol
     return pol
 

@@ -158,9 +158,13 @@ def parse(query: str) -> list[list[Alt]]:
             terms.extend([Alt(run[i : i + 2], False)] for i in range(len(run) - 1))
     for word in WORD.findall(CJK_RUN.sub(" ", text)):
         if word.isdigit():
-            alts = [Alt(word, True), Alt("n" + word, True)]
+            # Digits are a phone's last four (exact) or the start of a number (prefix, from five digits on):
+            # short prefixes match most of the index and make PostgreSQL abandon it.
+            alts = [Alt(word, False)]
             if len(word) == 4:
                 alts.append(Alt("p" + word, False))
+            elif len(word) >= 5:
+                alts.append(Alt("n" + word, True))
             terms.append(alts)
         else:
             terms.append([Alt(word, True)])
