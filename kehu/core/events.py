@@ -70,10 +70,10 @@ def record(
         raise RuntimeError("events.record() must run inside the transaction that makes the change")
     return Event.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
-        content_type=ContentType.objects.get_for_model(type(obj)),
+        content_type=ContentType.objects.get_for_model(obj._meta.model),
         object_id=obj.pk,
         object_repr=str(obj)[:200],
-        parent_type=ContentType.objects.get_for_model(type(parent)) if parent is not None else None,
+        parent_type=ContentType.objects.get_for_model(parent._meta.model) if parent is not None else None,
         parent_id=parent.pk if parent is not None else None,
         verb=verb,
         changes=changes or {},

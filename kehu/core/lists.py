@@ -77,16 +77,29 @@ def field_label(model: type[models.Model], name: str, defs: dict[str, CustomFiel
     return str(field.verbose_name).capitalize()
 
 
-def _options(flt: Filter, request: Any) -> list[tuple[str, str]]:
-    from django.contrib.auth import get_user_model
+def _picklists() -> tuple[dict[str, list[tuple[str, str]]], dict[tuple[str, str], str]]:
+    """In one query: the active options of every pick list (for filters) and the label of every value, retired
+    ones included (for cells)."""
+    active: dict[str, list[tuple[str, str]]] = {}
+    labels: dict[tuple[str, str], str] = {}
+    for o in PicklistOption.objects.all():
+        labels[(o.list, o.value)] = o.label
+        if o.active:
+            active.setdefault(o.list, []).append((o.value, o.label))
+    return active, labels
 
+
+def _options(
+    flt: Filter, request: Any, picklists: dict[str, list[tuple[str, str]]], users: list[Any] | None = None
+) -> list[tuple[str, str]]:
     if flt.choices is not None:
         return [(str(k), str(v)) for k, v in flt.choices]
     if flt.picklist:
-        return [(o.value, o.label) for o in PicklistOption.objects.filter(list=flt.picklist, active=True)]
+        return picklists.get(flt.picklist, [])
     if flt.kind == "user":
-        users = get_user_model().objects.filter(is_active=True).only("id", "username", "display_name")
-        return [("me", _("Me")), *[(str(u.pk), str(u)) for u in users]]
+        from kehu.core.queries import user_choices
+
+        return [("me", _("Me")), *[(str(u.pk), str(u)) for u in (user_choices() if users is None else users)]]
     if flt.kind == "team":
         from django.apps import apps
 
@@ -193,17 +206,23 @@ def render_list(
         sort = config.default_sort
     key = sort.lstrip("-")
     if key in defs:
-        qs = qs.annotate(sort_cf=Coalesce(customfields.order_expression(defs[key]), Value("")))
+        qs = qs.annotate(
+            sort_cf=Coalesce(customfields.order_expression(defs[key]), Value(""), output_field=models.TextField())
+        )
         ordering = [("-" if sort.startswith("-") else "") + "sort_cf"]
     else:
         ordering = [sort]
-    qs = qs.select_related(*config.select_related).prefetch_related(*config.prefetch_related)
+    # every relation shown as a column is read with the page, never once per row
+    fks, m2m = _relations(model, names)
+    qs = qs.select_related(*config.select_related, *fks).prefetch_related(*config.prefetch_related, *m2m)
     try:
         page = paginate(qs, ordering, request.GET.get("cursor"), config.page_size)
     except ValidationError as exc:
         errors.append(exc.messages[0])
         page = paginate(qs, ordering, None, config.page_size)
     columns = [Column(n, field_label(model, n, defs), n in sortable, defs.get(n)) for n in names]
+    picklists, picklist_labels = _picklists()
+    users = (extra or {}).get("users")  # the bulk bar's user list, when the view already read it
     base = {k: v for k, v in request.GET.items() if k not in ("cursor", "partial", "view")}
     next_url = "?" + urlencode({**base, "cursor": page.next_cursor}) if page.next_cursor else ""
     context = {
@@ -220,7 +239,7 @@ def render_list(
         "filters": [
             {
                 "f": f,
-                "options": _options(f, request),
+                "options": _options(f, request, picklists, users),
                 "value": active.get(f.name, ""),
                 "date_from": active.get(f"{f.name}__from", ""),
                 "date_to": active.get(f"{f.name}__to", ""),
@@ -237,10 +256,25 @@ def render_list(
         "can_add": pol.can("add"),
         "bulk": [a for a in config.bulk_actions if pol.can("assign" if a == "assign" else "change")],
         "policy": pol,
+        "kehu_picklist_labels": picklist_labels,
     }
     if extra:
         context.update(extra)
     return render(request, template, context)
+
+
+def _relations(model: type[models.Model], names: list[str]) -> tuple[list[str], list[str]]:
+    fks: list[str] = []
+    m2m: list[str] = []
+    for name in names:
+        if name.startswith("cf_"):
+            continue
+        f = model._meta.get_field(name)
+        if f.many_to_many:
+            m2m.append(name)
+        elif f.many_to_one or f.one_to_one:
+            fks.append(name)
+    return fks, m2m
 
 
 def _sort_link(base: dict[str, Any], name: str, current: str) -> str:

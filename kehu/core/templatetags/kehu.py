@@ -22,6 +22,8 @@ PICKLIST_FIELDS = {"industry": "industry", "source": "source", "disqualify_reaso
 
 def picklist_labels(context: Any) -> dict[tuple[str, str], str]:
     """Labels of every pick list value, read once per page render (not cached across requests)."""
+    if context is not None and context.get("kehu_picklist_labels") is not None:
+        return context["kehu_picklist_labels"]  # read by the view with the page's other pick list options
     cache = context.render_context if context is not None else {}
     if "kehu_picklists" not in cache:
         from kehu.core.models import PicklistOption
