@@ -15,7 +15,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Value
+from django.db.models import F, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -114,14 +114,16 @@ def _options(
     return []
 
 
-def _team_subtree(team_id: str) -> list[int]:
+def _team_subtree(team_id: str) -> tuple[list[int], str]:
+    """The team and its sub-teams (ids) and the team's name, in one query."""
     from django.apps import apps
 
     Team = apps.get_model("users", "Team")
-    team = Team.objects.filter(pk=team_id).only("path").first()
-    if team is None:
+    root = Team.objects.filter(pk=int(team_id)).values("path")[:1]
+    rows = list(Team.objects.annotate(root=Subquery(root)).filter(path__startswith=F("root")).values_list("pk", "name"))
+    if not rows:
         raise ValidationError(_("Unknown team."))
-    return list(Team.objects.filter(path__startswith=team.path).values_list("pk", flat=True))
+    return [pk for pk, _name in rows], next(name for pk, name in rows if pk == int(team_id))
 
 
 def apply_filters(
@@ -130,8 +132,11 @@ def apply_filters(
     request: Any,
     pol: permissions.Policy,
     defs: dict[str, CustomFieldDefinition],
+    labels: dict[str, str] | None = None,
 ) -> tuple[models.QuerySet, dict[str, str], list[str]]:
-    """Filter by the query string; returns (queryset, active filters, error messages)."""
+    """Filter by the query string; returns (queryset, active filters, error messages). Display names of
+    active values that cost a lookup (a team's name) are put into `labels`."""
+    labels = {} if labels is None else labels
     params = request.GET
     active: dict[str, str] = {}
     errors: list[str] = []
@@ -155,7 +160,9 @@ def apply_filters(
                 elif flt.kind == "user":
                     qs = qs.filter(**{f"{lookup}_id": request.user.pk if value == "me" else int(value)})
                 elif flt.kind == "team":
-                    qs = qs.filter(**{f"{lookup}_id__in": _team_subtree(value)})
+                    ids, team_name = _team_subtree(value)
+                    qs = qs.filter(**{f"{lookup}_id__in": ids})
+                    labels[key] = team_name
                 elif flt.kind == "tag":
                     qs = qs.filter(**{f"{lookup}": int(value)})
                 elif flt.kind == "bool":
@@ -187,9 +194,12 @@ def render_list(
     qs = permissions.visible(model, request.user)
     params = request.GET.copy()
     saved = None
-    if "view" in params:
+    if params.get("view", "").isdigit():
         saved = SavedView.objects.filter(user=request.user, object_type=ot.key, pk=params.get("view")).first()
-    qs, active, errors = apply_filters(qs, config, request, pol, defs)
+    if request.GET.get("partial") in PARTIALS:
+        return _render_partial(request, config, pol, defs)
+    chip_labels: dict[str, str] = {}
+    qs, active, errors = apply_filters(qs, config, request, pol, defs, chip_labels)
     query = request.GET.get("q", "").strip()
     if query:
         hits = search_mod.search(request.user, query, types=[ot.key], limit=500)
@@ -221,8 +231,7 @@ def render_list(
         errors.append(exc.messages[0])
         page = paginate(qs, ordering, None, config.page_size)
     columns = [Column(n, field_label(model, n, defs), n in sortable, defs.get(n)) for n in names]
-    picklists, picklist_labels = _picklists()
-    users = (extra or {}).get("users")  # the bulk bar's user list, when the view already read it
+    _active_options, picklist_labels = _picklists()
     base = {k: v for k, v in request.GET.items() if k not in ("cursor", "partial", "view")}
     next_url = "?" + urlencode({**base, "cursor": page.next_cursor}) if page.next_cursor else ""
     context = {
@@ -236,20 +245,8 @@ def render_list(
         "query": query,
         "active": active,
         "errors": errors,
-        "filters": [
-            {
-                "f": f,
-                "options": _options(f, request, picklists, users),
-                "value": active.get(f.name, ""),
-                "date_from": active.get(f"{f.name}__from", ""),
-                "date_to": active.get(f"{f.name}__to", ""),
-            }
-            for f in config.filters
-            if pol.can_read(f.name)
-        ],
-        "cf_filters": [d for k, d in defs.items() if pol.can_read(k)],
+        "chips": _chips(request, config, defs, active, chip_labels, picklist_labels, base),
         "available_columns": [(c, field_label(model, c, defs), c in names) for c in allowed],
-        "saved_views": SavedView.objects.filter(user=request.user, object_type=ot.key),
         "saved_view": saved,
         "current_query": urlencode(base),
         "sort_links": {c.name: _sort_link(base, c.name, sort) for c in columns if c.sortable},
@@ -261,6 +258,89 @@ def render_list(
     if extra:
         context.update(extra)
     return render(request, template, context)
+
+
+PARTIALS = ("filters", "views", "owners")
+
+
+def _render_partial(
+    request: Any, config: ObjectList, pol: permissions.Policy, defs: dict[str, CustomFieldDefinition]
+) -> HttpResponse:
+    """Parts of the list page loaded when first opened (filter panel, saved views, bulk owner choices), so
+    the page itself costs a fixed, small number of queries."""
+    from kehu.core.queries import user_choices
+
+    part = request.GET["partial"]
+    if part == "owners":
+        return render(request, "core/_user_options.html", {"users": user_choices()})
+    if part == "views":
+        views = SavedView.objects.filter(user=request.user, object_type=config.object_type)
+        return render(request, "core/_list_views.html", {"saved_views": views, "ot": config.ot})
+    active = {k: v for k, v in request.GET.items() if k not in RESERVED and v}
+    picklists, _labels = _picklists()
+    users = user_choices()
+    return render(
+        request,
+        "core/_list_filters.html",
+        {
+            "filters": [
+                {
+                    "f": f,
+                    "options": _options(f, request, picklists, users),
+                    "value": active.get(f.name, ""),
+                    "date_from": active.get(f"{f.name}__from", ""),
+                    "date_to": active.get(f"{f.name}__to", ""),
+                }
+                for f in config.filters
+                if pol.can_read(f.name)
+            ],
+            "cf_filters": [d for k, d in defs.items() if pol.can_read(k)],
+            "active": active,
+            "keep": {k: v for k, v in request.GET.items() if k in ("q", "sort", "cols")},
+        },
+    )
+
+
+def _chips(
+    request: Any,
+    config: ObjectList,
+    defs: dict[str, CustomFieldDefinition],
+    active: dict[str, str],
+    labels: dict[str, str],
+    picklist_labels: dict[tuple[str, str], str],
+    base: dict[str, Any],
+) -> list[dict[str, str]]:
+    """One removable chip per active filter, labelled without extra queries where possible."""
+    known = {f.name: f for f in config.filters}
+    out = []
+    for key, value in active.items():
+        name = key.removesuffix("__from").removesuffix("__to")
+        flt = known.get(name)
+        label = field_label(config.ot.model, name, defs) if flt is None else str(flt.label)
+        shown = labels.get(key, value)
+        if flt is not None:
+            if flt.choices is not None:
+                shown = str(dict(flt.choices).get(value, value))
+            elif flt.picklist:
+                shown = picklist_labels.get((flt.picklist, value), value)
+            elif flt.kind == "user" and value == "me":
+                shown = _("Me")
+            elif flt.kind == "user":
+                from django.contrib.auth import get_user_model
+
+                shown = str(get_user_model().objects.filter(pk=value).first() or value)
+            elif flt.kind == "bool":
+                shown = _("Yes") if value == "1" else _("No")
+            if key.endswith("__from"):
+                label = f"{label} ≥"
+            elif key.endswith("__to"):
+                label = f"{label} ≤"
+        elif name in defs:
+            d = defs[name]
+            shown = d.choice_label(value) if d.choices else value
+        rest = {k: v for k, v in base.items() if k != key}
+        out.append({"label": label, "value": shown, "remove": "?" + urlencode(rest)})
+    return out
 
 
 def _relations(model: type[models.Model], names: list[str]) -> tuple[list[str], list[str]]:

@@ -55,6 +55,7 @@ def picklist_choices(name: str) -> list[tuple[str, str]]:
 class CustomerForm(GatedModelForm):
     object_type = "customers.customer"
     tag_names = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
+    website = forms.URLField(label=_("Website"), required=False, max_length=200, assume_scheme="https")
 
     class Meta:
         model = Customer

@@ -45,7 +45,6 @@ CONTACT_PROFILE = ["customer", "title", "department", "gender", "birthday", "own
 def _bulk_context(model: Any) -> dict[str, Any]:
     return {
         "bulk_template": "customers/_bulk_actions.html",
-        "users": queries.user_choices(),
         "stages": LifecycleStage.choices,
         "bulk_model": model._meta.model_name,
     }

@@ -81,9 +81,11 @@ def _keep_an_administrator() -> None:
     """Refuse a change that would leave no active user able to manage roles (nobody could undo it)."""
     holders = RolePermission.objects.filter(object_type="users.role").values_list("role_id", "actions")
     admin_roles = [rid for rid, actions in holders if "change" in actions]
-    if not User.objects.filter(is_active=True).filter(
-        models.Q(is_superuser=True) | models.Q(roles__in=admin_roles)
-    ).exists():
+    if (
+        not User.objects.filter(is_active=True)
+        .filter(models.Q(is_superuser=True) | models.Q(roles__in=admin_roles))
+        .exists()
+    ):
         raise ValidationError({"__all__": [_("This change would leave nobody able to manage roles.")]})
 
 

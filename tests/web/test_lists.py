@@ -228,7 +228,7 @@ def test_saved_views_save_apply_delete_per_user(users: dict, login: Callable[[st
     assert response.status_code == 302 and response["Location"] == "/customers/"
     view = SavedView.objects.get(user=rep)
     assert view.query == "lifecycle_stage=retained"
-    page = client.get("/customers/")
+    page = client.get("/customers/", {"partial": "views"})  # the Views menu loads its entries when opened
     link = re.search(r'href="(\?[^"]*view=' + str(view.pk) + r')"', text(page))
     assert link and "我的老客户" in text(page)
     applied = client.get("/customers/" + link.group(1).replace("&amp;", "&"))
@@ -236,7 +236,7 @@ def test_saved_views_save_apply_delete_per_user(users: dict, login: Callable[[st
     assert applied.context["saved_view"] == view
     # per user: the other rep neither sees nor applies nor deletes it
     other = login("rep2")
-    assert "我的老客户" not in text(other.get("/customers/"))
+    assert "我的老客户" not in text(other.get("/customers/", {"partial": "views"}))
     assert other.get("/customers/", {"view": view.pk}).context["saved_view"] is None
     assert other.post(f"/views/{view.pk}/delete/").status_code == 404
     assert SavedView.objects.filter(pk=view.pk).exists()
@@ -273,3 +273,23 @@ def test_next_page_links_with_custom_field_sort(users: dict, login: Callable[[st
         match = re.search(r'href="(\?[^"]*cursor=[^"]+)"[^>]*>Next page', text(response))
         url = "/customers/" + match.group(1).replace("&amp;", "&") if match else ""
     assert sorted(seen) == sorted(o.pk for o in made) and len(seen) == len(set(seen))
+
+
+def test_filter_panel_loads_options_and_shows_active_filters_as_chips(
+    users: dict, login: Callable[[str], Client]
+) -> None:
+    rep = users["rep"]
+    make_customer(rep, "甲", lifecycle_stage="retained")
+    client = login("rep")
+    panel = text(client.get("/customers/", {"partial": "filters", "lifecycle_stage": "retained"}))
+    assert 'name="lifecycle_stage"' in panel and 'value="retained" selected' in panel
+    assert 'name="credit_limit"' not in panel  # a hidden field offers no filter
+    page = client.get("/customers/", {"lifecycle_stage": "retained", "owner": "me"})
+    chips = re.findall(r'<a class="chip" href="([^"]*)"', text(page))
+    assert len(chips) == 2
+    assert all("lifecycle_stage" not in c or "owner" not in c for c in chips)  # each chip removes its own filter
+
+
+def test_bulk_owner_choices_load_on_demand(users: dict, login: Callable[[str], Client]) -> None:
+    options = text(login("manager").get("/customers/", {"partial": "owners"}))
+    assert f'<option value="{users["rep"].pk}">' in options
