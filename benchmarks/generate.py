@@ -24,11 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import add_database_args, setup  # noqa: E402
 
-GIN_NAME = "searchentry_tokens_gin"
-GIN_SQL = (
-    f"CREATE INDEX IF NOT EXISTS {GIN_NAME} ON core_searchentry "
-    "USING gin (array_to_tsvector(string_to_array(document, ' ')))"
-)
+GIN_NAME = "searchentry_tsv_gin"
+GIN_SQL = f"CREATE INDEX IF NOT EXISTS {GIN_NAME} ON core_searchentry USING gin (tsv)"
 
 
 def main() -> int:

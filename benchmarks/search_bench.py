@@ -107,7 +107,7 @@ def main() -> int:
                 cur.execute("EXPLAIN QUERY PLAN " + sql)
             plan = "\n".join(" | ".join(str(c) for c in row) for row in cur.fetchall())
         print(plan)
-        marker = "searchentry_tokens_gin" if vendor == "postgresql" else "core_searchentry_fts VIRTUAL TABLE INDEX"
+        marker = "searchentry_tsv_gin" if vendor == "postgresql" else "core_searchentry_fts VIRTUAL TABLE INDEX"
         print(f"\nsearch index used: {'yes' if marker in plan else 'NO'} ({marker})")
     return 0
 

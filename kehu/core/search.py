@@ -9,8 +9,8 @@ field. Tokens are made here, in Python, so both databases index exactly the same
 - e-mail: the parts of the local part and domain, and the local part joined (``zhang.wei`` → ``zhangwei``);
 - phone (E.164): ``n`` + national number, ``n`` + country code + number, and ``p`` + the last four digits.
 
-PostgreSQL indexes ``array_to_tsvector(string_to_array(document, ' '))`` with GIN (no text parser, so no
-locale can split a token differently); SQLite keeps an FTS5 table in step by triggers. A query becomes
+PostgreSQL keeps ``array_to_tsvector(string_to_array(document, ' '))`` as a stored ``tsv`` column under a GIN
+index (no text parser, so no locale can split a token differently); SQLite keeps an FTS5 table in step by triggers. A query becomes
 AND-ed terms, each a few alternatives (exact or prefix), with the same meaning in tsquery and FTS5.
 Results are filtered by the gate through owner and team columns copied onto the entry, and a record
 found only through a field the user may not read is dropped.
@@ -147,9 +147,17 @@ class Alt:
     prefix: bool
 
 
+PHONE_LIKE = re.compile(r"\+?\d[\d\s\-().]{5,}\d")  # a number as people write it: "+86 138 1234 5678"
+
+
+def _digits_only(m: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", m.group())
+    return f" {digits} " if len(digits) >= 7 else m.group()
+
+
 def parse(query: str) -> list[list[Alt]]:
     """AND-ed terms, each a list of OR-ed alternatives."""
-    text = normalise(query)[:200]
+    text = PHONE_LIKE.sub(_digits_only, normalise(query)[:200])
     terms: list[list[Alt]] = []
     for run in CJK_RUN.findall(text):
         if len(run) == 1:
@@ -198,7 +206,7 @@ def match_filter(terms: list[list[Alt]]) -> RawSQL:
     """A WHERE condition on core_searchentry; the SQL text is fixed, the query is a bound parameter."""
     if connection.vendor == "postgresql":
         return RawSQL(
-            "array_to_tsvector(string_to_array(core_searchentry.document, ' ')) @@ %s::tsquery",
+            "core_searchentry.tsv @@ %s::tsquery",
             [_tsquery(terms)],
             output_field=BooleanField(),
         )
