@@ -11,8 +11,8 @@ field. Tokens are made here, in Python, so both databases index exactly the same
 
 PostgreSQL keeps ``array_to_tsvector(string_to_array(document, ' '))`` as a stored ``tsv`` column under a GIN
 index (no text parser, so no locale can split a token differently); SQLite keeps an FTS5 table in step by
-triggers. A query becomes AND-ed terms, each a few alternatives (exact or prefix), with the same meaning in tsquery and FTS5.
-Results are filtered by the gate through owner and team columns copied onto the entry, and a record
+triggers. A query becomes AND-ed terms, each a few alternatives (exact or prefix), with the same meaning in
+tsquery and FTS5. Results are filtered by the gate through owner and team columns copied onto the entry, and a record
 found only through a field the user may not read is dropped.
 """
 
