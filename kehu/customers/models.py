@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.models import GatedModel
 
@@ -23,7 +24,7 @@ class Tag(models.Model):
 
 class LifecycleStage(models.TextChoices):
     PROSPECT = "prospect", _("Prospect")
-    NEW = "new", _("New customer")
+    NEW = "new", pgettext_lazy("lifecycle stage", "New customer")
     RETAINED = "retained", _("Retained")
     AT_RISK = "at_risk", _("At risk")
     LOST = "lost", _("Lost")

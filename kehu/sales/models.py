@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.models import GatedModel
 
 
 class Lead(GatedModel):
     class Status(models.TextChoices):
-        NEW = "new", _("New")
+        NEW = "new", pgettext_lazy("lead status", "New")
         WORKING = "working", _("Working")
         QUALIFIED = "qualified", _("Qualified")
         DISQUALIFIED = "disqualified", _("Disqualified")
