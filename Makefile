@@ -21,7 +21,8 @@ demo: $(STAMP)
 
 ## The whole suite: gates first (cheap), then pytest (unit, API fuzzing, browser).
 test: $(STAMP) check
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile -m "not browser"
+	$(BIN)/pytest -m browser  # live-server tests flush the database: they run apart from the rest
 
 check: $(STAMP)
 	$(BIN)/kehu compilemessages --ignore=.venv -v 0

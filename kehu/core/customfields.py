@@ -49,8 +49,10 @@ def clean_value(defn: CustomFieldDefinition, value: Any) -> Any:
         if isinstance(value, bool):
             raise ValidationError(_("Enter a whole number."))
         try:
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise ValueError
+                return int(value)  # 3.0 from a JSON body
             return int(str(value).strip())
         except (TypeError, ValueError) as exc:
             raise ValidationError(_("Enter a whole number.")) from exc
@@ -196,7 +198,18 @@ def filter_q(defn: CustomFieldDefinition, raw: str) -> Q:
             q &= Q(**{f"{key}__icontains": f'"{v}"'})  # the JSON text of the list holds each value quoted
         return q
     value = clean_value(defn, raw)
+    if defn.type == T.DECIMAL:
+        return Q(**{f"{key}__in": _decimal_spellings(value)})
     return Q(**{key: value})
+
+
+def _decimal_spellings(value: str) -> list[str]:
+    """The stored texts that mean this number: values keep the scale they were entered with (12.5, 12.50)."""
+    plain = format(decimal.Decimal(value).normalize(), "f")
+    whole, _dot, frac = plain.partition(".")
+    spellings = [whole] if not frac else []
+    spellings += [f"{whole}.{frac}{'0' * n}" for n in range(0 if frac else 1, 13 - len(frac))]
+    return spellings
 
 
 def order_expression(defn: CustomFieldDefinition) -> KeyTextTransform:
