@@ -43,6 +43,8 @@ class ChoiceSerializer(serializers.Serializer):
 class CustomFieldSerializer(GatedSerializer):
     object_type = "core.customfielddefinition"
     choices = ChoiceSerializer(many=True, required=False, max_length=200)  # type: ignore[call-arg]
+    # explicit bounds: the model field's own range differs between SQLite and PostgreSQL, the schema must not
+    order = serializers.IntegerField(min_value=0, max_value=32767, required=False)
 
     class Meta:
         model = CustomFieldDefinition

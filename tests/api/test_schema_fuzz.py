@@ -18,7 +18,22 @@ from tests.api.conftest import make_customer, make_lead
 pytestmark = [pytest.mark.django_db(transaction=False), pytest.mark.schema]
 
 
-def test_api_conforms_to_schema(users: Any) -> None:
+@pytest.fixture
+def keep_test_connection() -> Any:
+    """Calling the WSGI application directly fires request_finished, whose handler closes the database
+    connection when CONN_MAX_AGE is set (PostgreSQL) — and with it the test's transaction. Django's test client
+    detaches that handler for the same reason; do the same here."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_api_conforms_to_schema(users: Any, keep_test_connection: Any) -> None:
     # some records so detail paths meet real rows as well as missing ones
     for i in range(3):
         make_customer(users["admin"], name=f"模糊测试客户{i}")
