@@ -27,11 +27,18 @@ def apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(None, msg)
 
 
+def picklist_choices(name: str) -> list[tuple[str, str]]:
+    from kehu.core.models import PicklistOption
+
+    return [("", "—"), *[(o.value, o.label) for o in PicklistOption.objects.filter(list=name, active=True)]]
+
+
 class GatedModelForm(forms.ModelForm):
     """A model form that drops fields the user may not read, disables read-only ones, adds the object type's
     custom fields (cf_<key>) and carries the record's version for the stale-edit check."""
 
     object_type: str = ""
+    picklist_fields: tuple[str, ...] = ()  # fields whose values come from an administrator's pick list
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -45,6 +52,11 @@ class GatedModelForm(forms.ModelForm):
             field = customfields.form_field(d)
             field.initial = current.get(d.name)
             self.fields[d.field_key] = field
+        for name in self.picklist_fields:
+            if name in self.fields:
+                self.fields[name] = forms.ChoiceField(
+                    label=self.fields[name].label, required=False, choices=picklist_choices(name)
+                )
         for name in list(self.fields):
             if name == "version":
                 continue

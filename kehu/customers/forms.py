@@ -7,7 +7,6 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.forms import GatedModelForm, LookupWidget
-from kehu.core.models import PicklistOption
 from kehu.customers.models import ChannelKind, Contact, Customer
 
 CN_PROVINCES = [
@@ -48,12 +47,9 @@ CN_PROVINCES = [
 ]
 
 
-def picklist_choices(name: str) -> list[tuple[str, str]]:
-    return [("", "—"), *[(o.value, o.label) for o in PicklistOption.objects.filter(list=name, active=True)]]
-
-
 class CustomerForm(GatedModelForm):
     object_type = "customers.customer"
+    picklist_fields = ("industry", "source")
     tag_names = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
     website = forms.URLField(label=_("Website"), required=False, max_length=200, assume_scheme="https")
 
@@ -84,16 +80,6 @@ class CustomerForm(GatedModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("industry", "source"):
-            if name in self.fields:
-                disabled = self.fields[name].disabled
-                self.fields[name] = forms.ChoiceField(
-                    label=self.fields[name].label,
-                    required=False,
-                    choices=picklist_choices(name),
-                    disabled=disabled,
-                    widget=forms.Select(attrs={"class": "form-select"}),
-                )
         if not self.policy.can_write("tags"):
             del self.fields["tag_names"]
         elif self.instance.pk:

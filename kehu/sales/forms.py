@@ -5,13 +5,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.forms import GatedModelForm
-from kehu.customers.forms import picklist_choices
+from kehu.core.forms import GatedModelForm, picklist_choices
 from kehu.sales.models import Lead
 
 
 class LeadForm(GatedModelForm):
     object_type = "sales.lead"
+    picklist_fields = ("industry", "source")
 
     class Meta:
         model = Lead
@@ -36,16 +36,6 @@ class LeadForm(GatedModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("industry", "source"):
-            if name in self.fields:
-                disabled = self.fields[name].disabled
-                self.fields[name] = forms.ChoiceField(
-                    label=self.fields[name].label,
-                    required=False,
-                    choices=picklist_choices(name),
-                    disabled=disabled,
-                    widget=forms.Select(attrs={"class": "form-select"}),
-                )
         if "email" in self.fields:
             # the service normalises and validates; the form only passes the text through
             self.fields["email"] = forms.CharField(

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from kehu.core.api import CustomValuesField, GatedSerializer, ReadableSerializer, StrictSerializer
 from kehu.customers.models import ChannelKind, Contact, ContactChannel, Customer, Tag
+from kehu.customers.registration import CUSTOMER_FIELDS
 
 
 class TagNamesField(serializers.ListField):
@@ -27,33 +28,8 @@ class CustomerSerializer(GatedSerializer):
 
     class Meta:
         model = Customer
-        fields = [
-            "id",
-            "kind",
-            "name",
-            "uscc",
-            "lifecycle_stage",
-            "stage_changed_at",
-            "source",
-            "industry",
-            "size_tier",
-            "country",
-            "province",
-            "city",
-            "address",
-            "website",
-            "description",
-            "tags",
-            "owner",
-            "team",
-            "credit_limit",
-            "payment_terms",
-            "bank_account",
-            "custom",
-            "created_at",
-            "updated_at",
-            "version",
-        ]
+        # the gate's field list (registration.py) plus what the server sets, so the two never drift apart
+        fields = ["id", *CUSTOMER_FIELDS, "stage_changed_at", "custom", "created_at", "updated_at", "version"]
         read_only_fields = ["stage_changed_at", "owner", "team"]
         validators: list[Any] = []  # uniqueness is checked by the service (full_clean), one message per field
 

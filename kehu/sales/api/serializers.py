@@ -9,6 +9,7 @@ from rest_framework import serializers
 from kehu.core.api import CustomValuesField, GatedSerializer, StrictSerializer
 from kehu.customers.api.serializers import DuplicateContactSerializer, DuplicateCustomerSerializer
 from kehu.sales.models import Lead
+from kehu.sales.registration import LEAD_FIELDS
 
 
 class LeadSerializer(GatedSerializer):
@@ -17,34 +18,8 @@ class LeadSerializer(GatedSerializer):
 
     class Meta:
         model = Lead
-        fields = [
-            "id",
-            "name",
-            "company",
-            "title",
-            "email",
-            "phone",
-            "wechat",
-            "status",
-            "source",
-            "industry",
-            "country",
-            "province",
-            "city",
-            "description",
-            "disqualify_reason",
-            "disqualify_note",
-            "owner",
-            "team",
-            "assigned_at",
-            "converted_at",
-            "converted_customer",
-            "converted_contact",
-            "custom",
-            "created_at",
-            "updated_at",
-            "version",
-        ]
+        # the gate's field list (registration.py) plus what the server sets, so the two never drift apart
+        fields = ["id", *LEAD_FIELDS, "assigned_at", "converted_at", "custom", "created_at", "updated_at", "version"]
         read_only_fields = [
             "status",
             "disqualify_reason",
