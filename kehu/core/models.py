@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.querysets import GatedQuerySet
 
@@ -72,17 +73,17 @@ class Event(models.Model):
     """One row per change, written in the same transaction as the change (kehu.core.events)."""
 
     class Verb(models.TextChoices):
-        CREATED = "created", _("created")
-        UPDATED = "updated", _("updated")
-        DELETED = "deleted", _("deleted")
-        STAGE_CHANGED = "stage_changed", _("stage changed")
-        ASSIGNED = "assigned", _("assigned")
-        TAGGED = "tagged", _("tagged")
-        QUALIFIED = "qualified", _("qualified")
-        DISQUALIFIED = "disqualified", _("disqualified")
-        CONVERTED = "converted", _("converted")
-        LOGGED_IN = "logged_in", _("logged in")
-        DEACTIVATED = "deactivated", _("deactivated")
+        CREATED = "created", pgettext_lazy("event", "created")
+        UPDATED = "updated", pgettext_lazy("event", "updated")
+        DELETED = "deleted", pgettext_lazy("event", "deleted")
+        STAGE_CHANGED = "stage_changed", pgettext_lazy("event", "stage changed")
+        ASSIGNED = "assigned", pgettext_lazy("event", "assigned")
+        TAGGED = "tagged", pgettext_lazy("event", "tagged")
+        QUALIFIED = "qualified", pgettext_lazy("event", "qualified")
+        DISQUALIFIED = "disqualified", pgettext_lazy("event", "disqualified")
+        CONVERTED = "converted", pgettext_lazy("event", "converted")
+        LOGGED_IN = "logged_in", pgettext_lazy("event", "logged in")
+        DEACTIVATED = "deactivated", pgettext_lazy("event", "deactivated")
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
     actor = models.ForeignKey(

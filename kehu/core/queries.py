@@ -69,6 +69,8 @@ def _label(model: type[models.Model], name: str, defs: dict[str, Any]) -> str:
         return d.label if d else name
     try:
         field: Any = model._meta.get_field(name)
+        if field.auto_created and not field.concrete:  # a reverse relation, e.g. a contact's channels
+            return str(field.related_model._meta.verbose_name_plural).capitalize()
         return str(field.verbose_name).capitalize()
     except Exception:  # noqa: BLE001 - a change recorded for a field that no longer exists keeps its key
         return name
