@@ -39,7 +39,7 @@ PROFILE = [
     "payment_terms",
     "bank_account",
 ]
-CONTACT_PROFILE = ["customer", "title", "department", "gender", "birthday", "owner", "team", "created_at"]
+CONTACT_PROFILE = ["title", "department", "gender", "birthday", "owner", "team", "created_at"]
 
 
 def _bulk_context(model: Any) -> dict[str, Any]:
@@ -238,7 +238,11 @@ def customer_lookup(request: HttpRequest) -> HttpResponse:
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = permissions.get_or_404(Contact.objects.select_related("owner", "team", "customer"), request.user, pk)
     pol = permissions.policy(request.user, Contact)
-    customer_visible = contact.customer_id and permissions.can(request.user, Customer, "view", contact.customer)
+    customer_visible = (
+        contact.customer_id
+        and pol.can_read("customer")
+        and permissions.can(request.user, Customer, "view", contact.customer)
+    )
     return render(
         request,
         "customers/contact_detail.html",
