@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "kehu.users",
     "kehu.customers",
     "kehu.sales",
+    "kehu.activities",
 ]
 
 MIDDLEWARE = [

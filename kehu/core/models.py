@@ -202,6 +202,7 @@ class PicklistOption(models.Model):
         INDUSTRY = "industry", _("Industry")
         SOURCE = "source", _("Source channel")
         DISQUALIFY_REASON = "disqualify_reason", _("Disqualification reason")
+        LOSS_REASON = "loss_reason", _("Loss reason")
 
     list = models.CharField(_("pick list"), max_length=32, choices=List.choices)
     value = models.SlugField(_("value"), max_length=40)

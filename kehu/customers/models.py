@@ -43,7 +43,15 @@ class Customer(GatedModel):
         COMPANY = "company", _("Company")
         INDIVIDUAL = "individual", _("Individual")
 
+    class Relationship(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        PARTNER = "partner", _("Partner")
+        SUPPLIER = "supplier", _("Supplier")
+
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COMPANY)
+    relationship = models.CharField(
+        _("relationship"), max_length=10, choices=Relationship.choices, default=Relationship.CUSTOMER
+    )
     name = models.CharField(_("name"), max_length=200)
     uscc = models.CharField(
         _("unified social credit code"),

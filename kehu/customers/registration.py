@@ -11,6 +11,7 @@ from kehu.customers.models import ChannelKind, Contact, Customer, Tag
 
 CUSTOMER_FIELDS = (
     "kind",
+    "relationship",
     "name",
     "uscc",
     "lifecycle_stage",

@@ -5,7 +5,18 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from kehu.core import registry, search
-from kehu.sales.models import Lead
+from kehu.sales.models import (
+    Contract,
+    Lead,
+    Opportunity,
+    Payment,
+    Pipeline,
+    PriceList,
+    Product,
+    Quote,
+    SalesOrder,
+    Target,
+)
 
 LEAD_FIELDS = (
     "name",
@@ -38,6 +49,170 @@ registry.register(
         search_fields=("name", "company", "email", "phone", "wechat"),
     )
 )
+
+OPPORTUNITY_FIELDS = (
+    "name",
+    "customer",
+    "pipeline",
+    "stage",
+    "status",
+    "amount",
+    "currency",
+    "probability",
+    "expected_close",
+    "started_on",
+    "closed_on",
+    "source",
+    "partner",
+    "lead",
+    "competitors",
+    "loss_reason",
+    "loss_note",
+    "next_step",
+    "description",
+    "contact_roles",
+    "lines",
+    "owner",
+    "team",
+)
+TOTALS = ("currency", "subtotal", "discount_total", "tax_rate", "tax", "total", "lines")
+QUOTE_FIELDS = (
+    "number",
+    "revision",
+    "title",
+    "customer",
+    "contact",
+    "opportunity",
+    "price_list",
+    "status",
+    "valid_until",
+    "language",
+    "terms",
+    *TOTALS,
+    "owner",
+    "team",
+)
+ORDER_FIELDS = (
+    "number",
+    "customer",
+    "quote",
+    "opportunity",
+    "status",
+    "ordered_on",
+    "paid_amount",
+    *TOTALS,
+    "owner",
+    "team",
+)
+CONTRACT_FIELDS = (
+    "number",
+    "title",
+    "kind",
+    "customer",
+    "sales_order",
+    "status",
+    "start_date",
+    "end_date",
+    "renewal_date",
+    "value",
+    "currency",
+    "paid_amount",
+    "signed_on",
+    "terms",
+    "owner",
+    "team",
+)
+PAYMENT_FIELDS = (
+    "customer",
+    "sales_order",
+    "contract",
+    "status",
+    "amount",
+    "currency",
+    "due_date",
+    "received_on",
+    "method",
+    "reference",
+    "note",
+    "owner",
+    "team",
+)
+
+registry.register(
+    registry.ObjectType(
+        "sales.opportunity",
+        Opportunity,
+        OPPORTUNITY_FIELDS,
+        url_name="sales:opportunity_detail",
+        parent_attr="customer",
+        search_fields=("name", "customer"),
+    )
+)
+registry.register(
+    registry.ObjectType("sales.quote", Quote, QUOTE_FIELDS, url_name="sales:quote_detail", parent_attr="customer")
+)
+registry.register(
+    registry.ObjectType(
+        "sales.salesorder", SalesOrder, ORDER_FIELDS, url_name="sales:order_detail", parent_attr="customer"
+    )
+)
+registry.register(
+    registry.ObjectType(
+        "sales.contract", Contract, CONTRACT_FIELDS, url_name="sales:contract_detail", parent_attr="customer"
+    )
+)
+registry.register(
+    registry.ObjectType("sales.payment", Payment, PAYMENT_FIELDS, custom_fields=False, parent_attr="customer")
+)
+# settings objects: actions only, no owner or data scope
+registry.register(
+    registry.ObjectType(
+        "sales.pipeline",
+        Pipeline,
+        ("code", "name_en", "name_zh", "order", "is_default", "active", "currency", "stages"),
+        custom_fields=False,
+        owned=False,
+    )
+)
+registry.register(
+    registry.ObjectType(
+        "sales.product",
+        Product,
+        ("name", "sku", "series", "unit", "description", "active"),
+        custom_fields=False,
+        owned=False,
+    )
+)
+registry.register(
+    registry.ObjectType(
+        "sales.pricelist",
+        PriceList,
+        ("name", "currency", "is_default", "active", "items"),
+        custom_fields=False,
+        owned=False,
+    )
+)
+registry.register(
+    registry.ObjectType(
+        "sales.target",
+        Target,
+        ("period", "start", "user", "team", "amount", "deals", "currency"),
+        custom_fields=False,
+        owned=False,
+    )
+)
+
+
+def opportunity_document(opp: Opportunity) -> search.Document:
+    customer = opp.customer.name if opp.customer_id and opp.customer else ""
+    return search.Document(
+        title=opp.name,
+        subtitle=_("Opportunity") + (f" · {customer}" if customer else ""),
+        fields={"name": search.text_tokens(opp.name), "customer": search.text_tokens(customer)},
+    )
+
+
+search.register("sales.opportunity", opportunity_document)
 
 
 def lead_document(lead: Lead) -> search.Document:

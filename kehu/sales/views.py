@@ -193,7 +193,9 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
                 contact_id = request.POST.get("contact") or ""
                 if contact_id:
                     contact = permissions.get_or_404(Contact, request.user, contact_id)
-            customer, contact = services.convert(actor=request.user, lead=lead, customer=customer, contact=contact)
+            customer, contact, _opp = services.convert(
+                actor=request.user, lead=lead, customer=customer, contact=contact
+            )
             messages.success(request, _("Lead converted into customer %(customer)s.") % {"customer": customer})
             return redirect("customers:detail", customer.pk)
         except ValidationError as exc:

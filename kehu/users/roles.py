@@ -8,6 +8,14 @@ from typing import Any
 ALL = ["view", "add", "change", "delete", "export", "assign"]
 FINANCE_HIDDEN = {"credit_limit": "hidden", "payment_terms": "hidden", "bank_account": "hidden"}
 SETTINGS_TYPES = ["users.user", "users.team", "users.role", "core.customfielddefinition", "core.picklistoption"]
+SALES_SETTINGS = ["sales.pipeline", "sales.product", "sales.pricelist", "sales.target"]
+DOCUMENTS = ["sales.quote", "sales.salesorder", "sales.contract", "sales.payment"]
+ACTIVITY_TYPES = ["activities.activity", "activities.task"]
+READ_CATALOGUE: dict[str, tuple[list[str], str, dict[str, str]]] = {
+    "sales.pipeline": (["view"], "all", {}),
+    "sales.product": (["view"], "all", {}),
+    "sales.pricelist": (["view"], "all", {}),
+}
 READ_DIRECTORY: dict[str, tuple[list[str], str, dict[str, str]]] = {
     "users.user": (["view"], "all", {}),
     "users.team": (["view"], "all", {}),
@@ -22,28 +30,50 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
         "Everything, including users, roles and settings.",
         {
             t: (ALL, "all", {})
-            for t in ["customers.customer", "customers.contact", "customers.tag", "sales.lead", *SETTINGS_TYPES]
+            for t in [
+                "customers.customer",
+                "customers.contact",
+                "customers.tag",
+                "sales.lead",
+                "sales.opportunity",
+                *DOCUMENTS,
+                *ACTIVITY_TYPES,
+                *SALES_SETTINGS,
+                *SETTINGS_TYPES,
+            ]
         },
     ),
     "sales_manager": (
         "Sales manager",
         "销售经理",
-        "Leads, customers and contacts of their team and its sub-teams.",
+        "Leads, customers, opportunities and transactions of their team and its sub-teams; sets targets.",
         {
             "customers.customer": (ALL, "team", {}),
             "customers.contact": (ALL, "team", {}),
             "sales.lead": (ALL, "team", {}),
+            "sales.opportunity": (ALL, "team", {}),
+            **{t: (ALL, "team", {}) for t in DOCUMENTS + ACTIVITY_TYPES},
+            "sales.target": (["view", "add", "change", "delete"], "all", {}),
+            **READ_CATALOGUE,
             **READ_DIRECTORY,
         },
     ),
     "sales_rep": (
         "Sales rep",
         "销售代表",
-        "Their own leads, customers and contacts; no finance fields.",
+        "Their own leads, customers, contacts, opportunities and quotes; no finance fields.",
         {
             "customers.customer": (["view", "add", "change"], "own", FINANCE_HIDDEN),
             "customers.contact": (["view", "add", "change"], "own", {}),
             "sales.lead": (["view", "add", "change"], "own", {}),
+            "sales.opportunity": (["view", "add", "change"], "own", {}),
+            "sales.quote": (["view", "add", "change"], "own", {}),
+            "sales.salesorder": (["view", "add"], "own", {}),
+            "sales.contract": (["view", "add", "change"], "own", {}),
+            "sales.payment": (["view"], "own", {}),
+            **{t: (["view", "add", "change"], "own", {}) for t in ACTIVITY_TYPES},
+            "sales.target": (["view"], "all", {}),
+            **READ_CATALOGUE,
             **READ_DIRECTORY,
         },
     ),
@@ -55,6 +85,9 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
             "customers.customer": (["view", "export"], "all", FINANCE_HIDDEN),
             "customers.contact": (["view", "export"], "all", {}),
             "sales.lead": (["view", "add", "change", "export", "assign"], "all", {}),
+            "sales.opportunity": (["view", "export"], "all", {}),
+            **{t: (["view", "add", "change"], "own", {}) for t in ACTIVITY_TYPES},
+            **READ_CATALOGUE,
             **READ_DIRECTORY,
         },
     ),
@@ -65,13 +98,14 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
         {
             "customers.customer": (["view"], "all", FINANCE_HIDDEN),
             "customers.contact": (["view", "change"], "all", {}),
+            **{t: (["view", "add", "change"], "own", {}) for t in ACTIVITY_TYPES},
             **READ_DIRECTORY,
         },
     ),
     "finance": (
         "Finance",
         "财务",
-        "Reads every customer and maintains their finance fields.",
+        "Reads every customer and opportunity; maintains finance fields, orders, contracts and payments.",
         {
             "customers.customer": (
                 ["view", "change", "export"],
@@ -79,6 +113,11 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
                 {"name": "readonly", "kind": "readonly", "lifecycle_stage": "readonly"},
             ),
             "customers.contact": (["view"], "all", {}),
+            "sales.opportunity": (["view", "export"], "all", {}),
+            "sales.quote": (["view", "export"], "all", {}),
+            **{t: (["view", "add", "change", "export"], "all", {}) for t in DOCUMENTS[1:]},
+            **{t: (["view", "add", "change"], "own", {}) for t in ACTIVITY_TYPES},
+            **READ_CATALOGUE,
             **READ_DIRECTORY,
         },
     ),

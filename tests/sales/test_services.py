@@ -135,7 +135,7 @@ def test_convert_creates_customer_and_contact_and_keeps_history(role_users: dict
         city="青岛",
     )
     services.qualify(actor=rep, lead=lead)
-    customer, contact = services.convert(actor=rep, lead=lead)
+    customer, contact, _opp = services.convert(actor=rep, lead=lead)
 
     assert (customer.name, customer.kind, customer.source, customer.city) == (
         "青岛蓝海渔业",
@@ -162,7 +162,7 @@ def test_convert_creates_customer_and_contact_and_keeps_history(role_users: dict
 
 def test_convert_an_individual_without_company(role_users: dict[str, User], lead_factory: Any) -> None:
     lead = lead_factory(owner=role_users["rep"], name="个人客户王五")
-    customer, contact = services.convert(actor=role_users["rep"], lead=lead)
+    customer, contact, _opp = services.convert(actor=role_users["rep"], lead=lead)
     assert (customer.kind, customer.name) == ("individual", "个人客户王五")
     assert contact.channels.count() == 0
 
@@ -175,7 +175,7 @@ def test_convert_attaches_to_an_existing_customer(
     first = contact_factory(owner=rep, customer=existing, name="林峰")
     lead = lead_factory(owner=rep, name="许晴", company="无锡华光", email="xu.qing@huaguang.cn")
     before = Customer.objects.count()
-    customer, contact = services.convert(actor=rep, lead=lead, customer=existing)
+    customer, contact, _opp = services.convert(actor=rep, lead=lead, customer=existing)
     assert customer == existing and Customer.objects.count() == before
     assert contact.customer == existing and not contact.is_primary
     assert set(existing.contacts.all()) == {first, contact}
@@ -183,7 +183,7 @@ def test_convert_attaches_to_an_existing_customer(
     # or to one of its contacts
     lead2 = lead_factory(owner=rep, name="林峰", company="无锡华光")
     contacts_before = Contact.objects.count()
-    customer2, contact2 = services.convert(actor=rep, lead=lead2, customer=existing, contact=first)
+    customer2, contact2, _opp2 = services.convert(actor=rep, lead=lead2, customer=existing, contact=first)
     assert (customer2, contact2) == (existing, first) and Contact.objects.count() == contacts_before
 
 

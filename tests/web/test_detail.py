@@ -140,7 +140,7 @@ def test_360_page_shows_contacts_converted_leads_and_timeline(users: dict, login
     rep = users["rep"]
     lead = make_lead(rep, "陈静", company="苏州云帆网络有限公司", email="chenjing@yunfan.example")
     sales_services.qualify(actor=rep, lead=lead)
-    customer, contact = sales_services.convert(actor=rep, lead=lead)
+    customer, contact, _opp = sales_services.convert(actor=rep, lead=lead)
     make_contact(rep, "刘洋", customer, title="采购经理")
     customer_services.change_stage(actor=rep, customer=customer, stage="retained")
     response = login("rep").get(f"/customers/{customer.pk}/")

@@ -109,7 +109,7 @@ class LeadViewSet(GatedCRUDViewSet):
             contact = permissions.visible(Contact, request.user).filter(pk=body.validated_data["contact"]).first()
             if contact is None:
                 raise exceptions.ValidationError({"contact": [_("Choose a contact of the chosen customer.")]})
-        customer, contact = services.convert(actor=request.user, lead=lead, customer=customer, contact=contact)
+        customer, contact, _opp = services.convert(actor=request.user, lead=lead, customer=customer, contact=contact)
         return Response({"customer": customer.pk, "contact": contact.pk})
 
     @extend_schema(request=AssignSerializer, responses=LeadSerializer)

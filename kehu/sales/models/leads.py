@@ -1,3 +1,5 @@
+"""Leads (线索): captured, qualified and converted (S1)."""
+
 from __future__ import annotations
 
 from django.db import models

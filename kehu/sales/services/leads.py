@@ -15,7 +15,7 @@ from kehu.core import services as core
 from kehu.core.models import PicklistOption
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer
-from kehu.sales.models import Lead
+from kehu.sales.models import Lead, Opportunity, OpportunityContact
 
 S = Lead.Status
 
@@ -143,8 +143,10 @@ def convert(
     customer: Customer | None = None,
     contact: Contact | None = None,
     customer_data: dict[str, Any] | None = None,
-) -> tuple[Customer, Contact]:
-    """Turn a lead into a customer and a contact in one step, keeping its history.
+    opportunity_data: dict[str, Any] | None = None,
+) -> tuple[Customer, Contact, Opportunity | None]:
+    """Turn a lead into a customer, a contact and (given `opportunity_data`: pipeline, stage, amount,
+    expected close …) an opportunity in one step, keeping its history.
 
     Pass an existing `customer` (and optionally `contact`) to attach the lead to a record found by the
     duplicate check instead of creating new ones.
@@ -193,6 +195,16 @@ def convert(
                 "is_primary": not customer.contacts.exists(),
             },
         )
+    opportunity = None
+    if opportunity_data is not None:
+        from kehu.sales.services.opportunities import create_opportunity
+
+        data = {"name": lead.company or lead.name, "source": lead.source}
+        data.update({k: v for k, v in opportunity_data.items() if v not in (None, "")})
+        data.update(customer=customer, lead=lead)
+        opportunity = create_opportunity(
+            actor=actor, data=data, owner=owner, contacts=[(contact, OpportunityContact.Role.DECISION_MAKER)]
+        )
     now = timezone.now()
     core.update(
         actor=actor,
@@ -205,9 +217,13 @@ def convert(
             "converted_customer": customer,
             "converted_contact": contact,
         },
-        data={"customer": customer.pk, "contact": contact.pk},
+        data={
+            "customer": customer.pk,
+            "contact": contact.pk,
+            **({"opportunity": opportunity.pk} if opportunity else {}),
+        },
     )
-    return customer, contact
+    return customer, contact, opportunity
 
 
 @transaction.atomic

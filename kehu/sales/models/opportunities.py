@@ -1,0 +1,182 @@
+"""Opportunities (商机), their contacts, line items and stage history (S2)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from kehu.core.models import GatedModel
+from kehu.sales.models.leads import Lead
+from kehu.sales.models.pipelines import Pipeline, Stage
+from kehu.sales.models.products import Product
+
+
+class Opportunity(GatedModel):
+    """A deal in a pipeline. `status`, `max_stage_order` and `stage_entered_at` are kept by the stage service
+    from the stage history, so funnel and board queries read one table."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("opportunity status", "Open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    name = models.CharField(_("name"), max_length=200)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+    )
+    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="+")
+    stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    probability = models.PositiveSmallIntegerField(_("probability (%)"), validators=[MaxValueValidator(100)])
+    probability_overridden = models.BooleanField(_("probability set by hand"), default=False)
+    expected_close = models.DateField(_("expected close"), null=True, blank=True)
+    started_on = models.DateField(_("started"), help_text=_("The day the deal entered the pipeline."))
+    closed_on = models.DateField(_("closed"), null=True, blank=True)
+    stage_entered_at = models.DateTimeField(_("in stage since"))
+    max_stage_order = models.PositiveSmallIntegerField(default=0, editable=False)
+    source = models.CharField(_("source channel"), max_length=40, blank=True)
+    partner = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("partner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="partner_opportunities",
+        help_text=_("The partner who brought or co-sells this deal."),
+    )
+    lead = models.ForeignKey(
+        Lead, verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
+    )
+    competitors = models.JSONField(_("competitors"), default=list, blank=True)
+    loss_reason = models.CharField(_("loss reason"), max_length=40, blank=True)
+    loss_note = models.CharField(_("loss note"), max_length=300, blank=True)
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    external_ref = models.CharField(_("external reference"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        indexes = [
+            # board columns: open cards of one stage, largest first
+            models.Index(fields=["stage", "status", "amount", "id"], name="opp_board_idx"),
+            models.Index(fields=["owner", "status", "updated_at", "id"], name="opp_owner_status_idx"),
+            models.Index(fields=["team", "status", "updated_at", "id"], name="opp_team_status_idx"),
+            models.Index(fields=["status", "updated_at", "id"], name="opp_status_upd_idx"),
+            models.Index(fields=["updated_at", "id"], name="opp_updated_idx"),
+            # funnel and forecast: deals started / closed in a period
+            models.Index(fields=["pipeline", "started_on"], name="opp_pipeline_started_idx"),
+            models.Index(fields=["pipeline", "closed_on"], name="opp_pipeline_closed_idx"),
+            models.Index(fields=["status", "expected_close"], name="opp_status_close_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_ref"], condition=~models.Q(external_ref=""), name="opp_external_ref_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def weighted_amount(self) -> Decimal:
+        return (self.amount * self.probability / 100).quantize(Decimal("0.01"))
+
+
+class OpportunityContact(models.Model):
+    class Role(models.TextChoices):
+        DECISION_MAKER = "decision_maker", _("Decision maker")
+        ECONOMIC_BUYER = "economic_buyer", _("Economic buyer")
+        INFLUENCER = "influencer", _("Influencer")
+        TECHNICAL = "technical", _("Technical evaluator")
+        USER = "user", _("User")
+        CHAMPION = "champion", _("Champion")
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="contact_roles")
+    contact = models.ForeignKey(
+        "customers.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, related_name="opportunity_roles"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("contact role")
+        verbose_name_plural = _("contact roles")
+        constraints = [models.UniqueConstraint(fields=["opportunity", "contact"], name="oppcontact_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.contact} ({self.get_role_display()})"
+
+
+class OpportunityLine(models.Model):
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=2, default=Decimal("1"), validators=[MinValueValidator(0)]
+    )
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    discount = models.DecimalField(
+        _("discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("line item")
+        verbose_name_plural = _("line items")
+
+    def __str__(self) -> str:
+        return f"{self.product} × {self.quantity}"
+
+    @property
+    def total(self) -> Decimal:
+        return (self.quantity * self.unit_price * (100 - self.discount) / 100).quantize(Decimal("0.01"))
+
+
+class StageHistory(models.Model):
+    """One stay of an opportunity in a stage: entered, left, by whom. Written only by the stage service."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_history")
+    stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(_("entered"))
+    left_at = models.DateTimeField(_("left"), null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("moved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["entered_at", "id"]
+        verbose_name = _("stage history")
+        verbose_name_plural = _("stage history")
+        indexes = [
+            models.Index(fields=["opportunity", "entered_at"], name="stagehist_opp_idx"),
+            models.Index(fields=["stage", "entered_at"], name="stagehist_stage_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id} → {self.stage_id}"
