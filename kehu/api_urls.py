@@ -14,6 +14,8 @@ v1 = [
     path("", include("kehu.users.api.urls")),
     path("", include("kehu.customers.api.urls")),
     path("", include("kehu.sales.api.urls")),
+    path("", include("kehu.analytics.api.urls")),
+    path("", include("kehu.activities.api.urls")),
     *router.urls,
 ]
 

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "kehu.customers",
     "kehu.sales",
     "kehu.activities",
+    "kehu.analytics",
+    "kehu.dataio",
 ]
 
 MIDDLEWARE = [
@@ -161,8 +163,15 @@ if not PRODUCTION:
 # Requests: bodies over 1 MiB are refused with 413 before any view runs.
 KEHU_MAX_BODY_BYTES = env.int("KEHU_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = KEHU_MAX_BODY_BYTES
+# File uploads (contract files, to URLs ending in /files/) may be larger; kept under the data directory and
+# served only through views that check the gate, never as public media URLs.
+KEHU_MAX_UPLOAD_BYTES = env.int("KEHU_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+MEDIA_ROOT = Path(env.str("KEHU_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 KEHU_DEFAULT_CURRENCY = env.str("KEHU_DEFAULT_CURRENCY", default="CNY")
+# The seller named at the top of quote PDFs.
+KEHU_COMPANY_NAME = env.str("KEHU_COMPANY_NAME", default="Kehu")
+KEHU_COMPANY_ADDRESS = env.str("KEHU_COMPANY_ADDRESS", default="")
 KEHU_PHONE_REGION = env.str("KEHU_PHONE_REGION", default="CN")
 KEHU_PAGE_SIZE = 50
 
@@ -199,7 +208,15 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kehu.core.api.strict_request_bodies",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # open / won / lost: an opportunity's status and a stage's kind share one enum
+        "DealStatusEnum": "kehu.sales.models.opportunities.Opportunity.Status",
+        "TaskStatusEnum": "kehu.activities.models.Task.Status",
+        "QuoteStatusEnum": "kehu.sales.models.documents.Quote.Status",
+        "OrderStatusEnum": "kehu.sales.models.documents.SalesOrder.Status",
+        "ContractStatusEnum": "kehu.sales.models.documents.Contract.Status",
+        "PaymentStatusEnum": "kehu.sales.models.documents.Payment.Status",
+    },
 }
 
 # Security defaults; production adds HTTPS-only cookies and HSTS.

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("kehu.users.urls")),
     path("", include("kehu.customers.urls")),
     path("", include("kehu.sales.urls")),
+    path("", include("kehu.analytics.urls")),
+    path("", include("kehu.activities.urls")),
     path("api/", include("kehu.api_urls")),
     path("ops/admin/", admin.site.urls),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kehu.activities import queries
 from kehu.activities.models import Activity, Task
 from kehu.core import registry
 
@@ -38,4 +39,11 @@ TASK_FIELDS = (
 )
 
 registry.register(registry.ObjectType("activities.activity", Activity, ACTIVITY_FIELDS, custom_fields=False))
-registry.register(registry.ObjectType("activities.task", Task, TASK_FIELDS, custom_fields=False))
+registry.register(
+    registry.ObjectType("activities.task", Task, TASK_FIELDS, custom_fields=False, url_name="activities:task_detail")
+)
+
+# follow-up cards on every timeline they touch, the "My day" card on the home page, the Tasks item in the sidebar
+registry.add_hook("timeline", queries.timeline_entries)
+registry.add_hook("home", queries.home_cards)
+registry.add_hook("nav", queries.nav_items)

@@ -7,6 +7,7 @@ An app describes its list with an `ObjectList` (columns, filters, sorts) and its
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -34,10 +35,13 @@ RESERVED = {"q", "sort", "cursor", "cols", "view", "partial"}
 class Filter:
     name: str  # a model field (or cf_<key>)
     label: Any
-    kind: str = "choice"  # choice | text | user | team | tag | bool | date_from | date_to
+    kind: str = "choice"  # choice | text | user | team | tag | bool | date | number (date and number: a range)
     lookup: str = ""  # ORM lookup, defaults to the name
-    choices: list[tuple[str, Any]] | None = None
+    choices: list[tuple[str, Any]] | Callable[[], list[tuple[Any, Any]]] | None = None  # a callable: read per use
     picklist: str = ""  # PicklistOption.list for choices
+    # a filter that is not a plain field lookup ("reached stage", "followed up"): (queryset, value) → queryset;
+    # raise ValueError or ValidationError on a bad value
+    apply: Callable[[models.QuerySet, str], models.QuerySet] | None = None
 
 
 @dataclass
@@ -93,7 +97,7 @@ def _options(
     flt: Filter, request: Any, picklists: dict[str, list[tuple[str, str]]], users: list[Any] | None = None
 ) -> list[tuple[str, str]]:
     if flt.choices is not None:
-        return [(str(k), str(v)) for k, v in flt.choices]
+        return [(str(k), str(v)) for k, v in _choices(flt)]
     if flt.picklist:
         return picklists.get(flt.picklist, [])
     if flt.kind == "user":
@@ -112,6 +116,10 @@ def _options(
     if flt.kind == "bool":
         return [("1", _("Yes")), ("0", _("No"))]
     return []
+
+
+def _choices(flt: Filter) -> list[tuple[Any, Any]]:
+    return list(flt.choices() if callable(flt.choices) else flt.choices or [])
 
 
 def _team_subtree(team_id: str) -> tuple[list[int], str]:
@@ -155,7 +163,9 @@ def apply_filters(
             else:
                 flt = known[name]
                 lookup = flt.lookup or name
-                if flt.kind == "text":
+                if flt.apply is not None:
+                    qs = flt.apply(qs, value)
+                elif flt.kind == "text":
                     qs = qs.filter(**{f"{lookup}__icontains": value})
                 elif flt.kind == "user":
                     qs = qs.filter(**{f"{lookup}_id": request.user.pk if value == "me" else int(value)})
@@ -167,6 +177,9 @@ def apply_filters(
                     qs = qs.filter(**{f"{lookup}": int(value)})
                 elif flt.kind == "bool":
                     qs = qs.filter(**{lookup: value == "1"})
+                elif flt.kind == "number":
+                    num = forms.DecimalField().clean(value)
+                    qs = qs.filter(**{f"{lookup}__{'gte' if key.endswith('__from') else 'lte'}": num})
                 elif flt.kind == "date":
                     # whole days in the user's time zone, as a range the column's index can serve
                     day = forms.DateField().clean(value)
@@ -320,7 +333,7 @@ def _chips(
         shown = labels.get(key, value)
         if flt is not None:
             if flt.choices is not None:
-                shown = str(dict(flt.choices).get(value, value))
+                shown = str({str(k): v for k, v in _choices(flt)}.get(value, value))
             elif flt.picklist:
                 shown = picklist_labels.get((flt.picklist, value), value)
             elif flt.kind == "user" and value == "me":

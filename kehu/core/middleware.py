@@ -18,8 +18,11 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.KEHU_MAX_BODY_BYTES:
-            message = _("The request body is larger than %(limit)d bytes.") % {"limit": settings.KEHU_MAX_BODY_BYTES}
+        limit = settings.KEHU_MAX_BODY_BYTES
+        if request.path.endswith("/files/") and request.content_type == "multipart/form-data":
+            limit = settings.KEHU_MAX_UPLOAD_BYTES  # file uploads; the view checks each file's size and type
+        if length > limit:
+            message = _("The request body is larger than %(limit)d bytes.") % {"limit": limit}
             if request.path.startswith("/api/"):
                 return JsonResponse({"errors": {"__all__": [message]}}, status=413)
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")

@@ -44,6 +44,7 @@ def home(user: Any) -> dict[str, Any]:
             recent += [(o, ot) for o in qs]
     recent.sort(key=lambda pair: pair[0].updated_at, reverse=True)
     out["recent"] = recent[:10]
+    out["cards"] = sorted((card for fn in registry.hooks("home") for card in fn(user)), key=lambda c: c.order)
     return out
 
 
@@ -57,10 +58,22 @@ class Change:
 
 @dataclass
 class TimelineEntry:
-    event: Event
+    event: Event | None  # None for an app's card (a follow-up), drawn by `template` from `item`
     object_type: registry.ObjectType | None
     changes: list[Change]
     is_self: bool
+    at: Any = None  # when it happened: the event's time, or the card's own (a call logged later)
+    template: str = ""
+    item: Any = None
+
+
+@dataclass
+class HomeCard:
+    """A card an app adds to the home page (registry hook "home"): its template and that template's context."""
+
+    template: str
+    context: dict[str, Any]
+    order: int = 50
 
 
 def _label(model: type[models.Model], name: str, defs: dict[str, Any]) -> str:
@@ -80,7 +93,8 @@ def timeline(
     user: Any, obj: models.Model, *, related: list[tuple[type[models.Model], list[int]]] | None = None, limit: int = 200
 ) -> list[TimelineEntry]:
     """Events of `obj`, of records whose parent is `obj`, and of the `related` records (e.g. the lead a customer
-    was converted from), newest first, with fields the user may not read removed. A fixed number of queries."""
+    was converted from), newest first, with fields the user may not read removed; merged with the cards apps add
+    through the "timeline" hook (follow-ups touching these records). A fixed number of queries."""
     ct = ContentType.objects.get_for_model(type(obj))
     cond = Q(content_type=ct, object_id=obj.pk) | Q(parent_type=ct, parent_id=obj.pk)
     for rel_model, ids in related or []:
@@ -122,8 +136,11 @@ def timeline(
                     _display(model, name, new, names, defs.get(ot.key, {}) if ot else {}),
                 )
             )
-        out.append(TimelineEntry(e, ot, changes, e.content_type_id == ct.pk and e.object_id == obj.pk))
-    return out
+        out.append(TimelineEntry(e, ot, changes, e.content_type_id == ct.pk and e.object_id == obj.pk, e.created_at))
+    for source in registry.hooks("timeline"):
+        out += source(user, obj, related or [], limit)
+    out.sort(key=lambda entry: entry.at, reverse=True)  # stable: events keep their order among equal times
+    return out[:limit]
 
 
 def _readable_events(user: Any, events: list[Event], own_ct: int, own_id: Any) -> list[Event]:

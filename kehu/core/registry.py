@@ -5,7 +5,9 @@ Each domain app registers its gated models in AppConfig.ready(); core never impo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import models
 
@@ -51,3 +53,22 @@ def all_types() -> list[ObjectType]:
 
 def is_registered(model: type[models.Model]) -> bool:
     return model._meta.label_lower in _TYPES
+
+
+# --------------------------------------------------------------------------- hooks
+# Apps add to pages core owns (a record's timeline, the home page, the sidebar) without core importing them:
+#   "timeline": fn(user, obj, related, limit) -> list of kehu.core.queries.TimelineEntry (cards merged by time)
+#   "home":     fn(user) -> list of kehu.core.queries.HomeCard, or []
+#   "nav":      fn(user) -> dict merged into the sidebar's `nav` (values may be callables, evaluated when shown)
+
+_HOOKS: dict[str, list[Callable[..., Any]]] = {}
+
+
+def add_hook(name: str, fn: Callable[..., Any]) -> None:
+    fns = _HOOKS.setdefault(name, [])
+    if fn not in fns:
+        fns.append(fn)
+
+
+def hooks(name: str) -> list[Callable[..., Any]]:
+    return list(_HOOKS.get(name, ()))

@@ -58,6 +58,7 @@ class CustomerForm(GatedModelForm):
         fields = [
             "kind",
             "name",
+            "relationship",
             "lifecycle_stage",
             "industry",
             "source",
@@ -80,10 +81,17 @@ class CustomerForm(GatedModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "relationship" in self.fields:
+            self.fields["relationship"].required = False
         if not self.policy.can_write("tags"):
             del self.fields["tag_names"]
         elif self.instance.pk:
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
+
+    def clean_relationship(self) -> str:
+        # optional in the form: a form without it keeps the record's value (new records: a customer)
+        value = self.cleaned_data.get("relationship")
+        return value or (self.instance.relationship if self.instance.pk else Customer.Relationship.CUSTOMER)
 
     def tag_list(self) -> list[str] | None:
         if "tag_names" not in self.fields:

@@ -15,6 +15,7 @@ CUSTOMER_LIST = ObjectList(
     available=[
         "name",
         "kind",
+        "relationship",
         "lifecycle_stage",
         "source",
         "industry",
@@ -34,6 +35,7 @@ CUSTOMER_LIST = ObjectList(
     filters=[
         Filter("lifecycle_stage", _("Lifecycle stage"), choices=LifecycleStage.choices),
         Filter("kind", _("Kind"), choices=Customer.Kind.choices),
+        Filter("relationship", _("Relationship"), choices=Customer.Relationship.choices),
         Filter("owner", _("Owner"), kind="user"),
         Filter("team", _("Team"), kind="team"),
         Filter("industry", _("Industry"), picklist="industry"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
+from django.db.models import F
 
 from kehu.core import customfields, permissions, queries
 from kehu.customers.models import Contact, Customer
@@ -34,13 +35,46 @@ def customer_360(user: Any, customer: Customer) -> dict[str, Any]:
         .prefetch_related("channels")
         .order_by("-is_primary", "name")[:100]
     )
+    Opportunity = apps.get_model("sales", "Opportunity")
+    opportunities = list(
+        permissions.visible(Opportunity, user)
+        .filter(customer=customer)
+        .select_related("stage")
+        .order_by(F("closed_on").desc(nulls_first=True), "expected_close", "-id")[:50]
+    )
     lead_ids = list(Lead.objects.filter(converted_customer=customer).values_list("pk", flat=True))
     leads = list(permissions.visible(Lead, user).filter(pk__in=lead_ids).select_related("owner"))
     return {
         "contacts": contacts,
         "leads": leads,
         "can_see_leads": permissions.can(user, "sales.lead", "view"),
+        "opportunities": opportunities,
+        "can_see_opportunities": permissions.can(user, "sales.opportunity", "view"),
+        "can_add_opportunity": permissions.can(user, "sales.opportunity", "add"),
+        "tx": _transactions(user, customer),
         "lifecycle": list(customer.lifecycle_changes.select_related("changed_by").order_by("-changed_at")[:20]),
         "timeline": queries.timeline(user, customer, related=[(Lead, [lead.pk for lead in leads])]),
         "custom": custom_values(user, "customers.customer", customer),
     }
+
+
+def _transactions(user: Any, customer: Customer) -> dict[str, Any] | None:
+    """The customer's quotes, orders, contracts and payments, each type only if the gate lets the user see it;
+    None when they may see none of them (no panel at all, e.g. for a service agent)."""
+    out: dict[str, Any] = {}
+    for key, model, order in (
+        ("quotes", "Quote", ("-updated_at", "-id")),
+        ("orders", "SalesOrder", ("-ordered_on", "-id")),
+        ("contracts", "Contract", ("-start_date", "-id")),
+        ("payments", "Payment", ("-id",)),
+    ):
+        Model = apps.get_model("sales", model)
+        if permissions.can(user, Model, "view"):
+            qs = permissions.visible(Model, user).filter(customer=customer)
+            if model == "Quote":
+                qs = qs.exclude(status="superseded")
+            out[key] = list(qs.order_by(*order)[:20])
+    if not out:
+        return None
+    out["can_quote"] = permissions.can(user, "sales.quote", "add")
+    return out

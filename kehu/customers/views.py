@@ -23,6 +23,7 @@ from kehu.customers.queries import custom_values, customer_360, profile_fields
 
 PROFILE = [
     "kind",
+    "relationship",
     "uscc",
     "industry",
     "source",

@@ -1,10 +1,39 @@
-"""The lead list (columns, filters, sorts) for kehu.core.lists."""
+"""The lead and opportunity lists (columns, filters, sorts) for kehu.core.lists."""
 
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.lists import Filter, ObjectList
-from kehu.sales.models import Lead
+from kehu.sales.models import Lead, Opportunity, Pipeline, Stage
+
+
+def _followed_up(qs: models.QuerySet, value: str) -> models.QuerySet:
+    """Leads with (1) or without (0) at least one follow-up record."""
+    from kehu.activities.models import Activity
+
+    has = Exists(Activity.objects.filter(lead_id=OuterRef("pk")))
+    return qs.filter(has if value == "1" else ~has)
+
+
+def reached_stage_q(stage: Stage) -> Q:
+    """Deals that reached `stage`: for an open stage, every deal of its pipeline whose highest stage so far is
+    at least that far (won deals count as having passed every open stage); for won or lost, the deals that
+    ended so."""
+    if stage.kind == Stage.Kind.OPEN:
+        reached = Q(max_stage_order__gte=stage.order) | Q(status=Opportunity.Status.WON)
+    else:
+        reached = Q(status=stage.kind)
+    return Q(pipeline_id=stage.pipeline_id) & reached
+
+
+def _reached_stage(qs: models.QuerySet, value: str) -> models.QuerySet:
+    stage = Stage.objects.filter(pk=int(value)).first()
+    if stage is None:
+        raise ValueError(value)
+    return qs.filter(reached_stage_q(stage))
+
 
 LEAD_LIST = ObjectList(
     object_type="sales.lead",
@@ -40,11 +69,78 @@ LEAD_LIST = ObjectList(
         Filter("province", _("Province / state"), kind="text"),
         Filter("city", _("City"), kind="text"),
         Filter("email", _("E-mail"), kind="text"),
+        Filter("followed_up", _("Followed up"), kind="bool", apply=_followed_up),
         Filter("created_at", _("Created"), kind="date"),
         Filter("updated_at", _("Last changed"), kind="date"),
     ],
     sorts=["updated_at", "created_at", "name", "status"],
     select_related=("owner",),
     new_url=reverse_lazy("sales:lead_create"),
+    bulk_actions=("assign",),
+)
+
+
+def _pipelines() -> list[tuple[int, str]]:
+    return [(p.pk, p.name) for p in Pipeline.objects.all()]
+
+
+def _currencies() -> list[tuple[str, str]]:
+    codes = set(Pipeline.objects.values_list("currency", flat=True)) | {"CNY"}
+    return [(c, c) for c in sorted(codes)]
+
+
+def _no_close_date(qs: models.QuerySet, value: str) -> models.QuerySet:
+    return qs.filter(expected_close__isnull=value == "1")
+
+
+def _stages() -> list[tuple[int, str]]:
+    return [(s.pk, f"{s.pipeline.name} · {s.name}") for s in Stage.objects.select_related("pipeline")]
+
+
+OPPORTUNITY_LIST = ObjectList(
+    object_type="sales.opportunity",
+    title=_("Opportunities"),
+    columns=["name", "customer", "stage", "amount", "expected_close", "owner", "updated_at"],
+    available=[
+        "name",
+        "customer",
+        "pipeline",
+        "stage",
+        "status",
+        "amount",
+        "currency",
+        "probability",
+        "expected_close",
+        "started_on",
+        "closed_on",
+        "source",
+        "partner",
+        "loss_reason",
+        "next_step",
+        "owner",
+        "team",
+        "created_at",
+        "updated_at",
+    ],
+    filters=[
+        Filter("pipeline", _("Pipeline"), choices=_pipelines),
+        Filter("stage", _("Stage"), choices=_stages),
+        Filter("status", _("Status"), choices=Opportunity.Status.choices),
+        Filter("owner", _("Owner"), kind="user"),
+        Filter("team", _("Team"), kind="team"),
+        Filter("expected_close", _("Expected close"), kind="date"),
+        Filter("no_close_date", _("No expected close"), kind="bool", apply=_no_close_date),
+        Filter("amount", _("Amount"), kind="number"),
+        Filter("currency", _("Currency"), choices=_currencies),
+        Filter("source", _("Source channel"), picklist="source"),
+        Filter("loss_reason", _("Loss reason"), picklist="loss_reason"),
+        Filter("closed_on", _("Closed"), kind="date"),
+        Filter("started_on", _("Started"), kind="date"),
+        Filter("reached_stage", _("Reached stage"), choices=_stages, apply=_reached_stage),
+        Filter("next_step", _("Next step"), kind="text"),
+    ],
+    sorts=["updated_at", "created_at", "name", "amount", "probability", "started_on"],
+    select_related=("owner", "stage"),
+    new_url=reverse_lazy("sales:opportunity_create"),
     bulk_actions=("assign",),
 )

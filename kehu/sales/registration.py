@@ -119,6 +119,7 @@ CONTRACT_FIELDS = (
     "paid_amount",
     "signed_on",
     "terms",
+    "files",
     "owner",
     "team",
 )
@@ -162,7 +163,14 @@ registry.register(
     )
 )
 registry.register(
-    registry.ObjectType("sales.payment", Payment, PAYMENT_FIELDS, custom_fields=False, parent_attr="customer")
+    registry.ObjectType(
+        "sales.payment",
+        Payment,
+        PAYMENT_FIELDS,
+        custom_fields=False,
+        url_name="sales:payment_detail",
+        parent_attr="customer",
+    )
 )
 # settings objects: actions only, no owner or data scope
 registry.register(

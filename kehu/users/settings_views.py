@@ -104,6 +104,35 @@ def index(request: HttpRequest) -> HttpResponse:
         permissions.visible(PicklistOption, user, "change").filter(active=True).count(),
         _("active options"),
     )
+    from django.apps import apps
+
+    add(
+        "sales.pipeline",
+        "sales:pipeline_list",
+        "bi-kanban",
+        _("Pipelines"),
+        _("Sales processes and their stages, with default probabilities."),
+        apps.get_model("sales", "Pipeline").objects.filter(active=True).count(),
+        _("active pipelines"),
+    )
+    add(
+        "sales.product",
+        "sales:product_list",
+        "bi-box-seam",
+        _("Products"),
+        _("What you sell: name, SKU, product line and unit."),
+        apps.get_model("sales", "Product").objects.filter(active=True).count(),
+        _("active products"),
+    )
+    add(
+        "sales.pricelist",
+        "sales:pricelist_list",
+        "bi-tags",
+        _("Price lists"),
+        _("Prices per product in one currency; quotes take their prices from a list."),
+        apps.get_model("sales", "PriceList").objects.filter(active=True).count(),
+        _("active price lists"),
+    )
     return render(
         request,
         "users/settings/index.html",

@@ -110,7 +110,7 @@ def test_lead_convert_and_duplicates(users: Any, rep_api: Any) -> None:
 
     r = rep_api.post(f"{LEADS}{lead.pk}/convert/", {"customer": existing.pk, "contact": contact.pk})
     assert r.status_code == 200, r.json()
-    assert r.json() == {"customer": existing.pk, "contact": contact.pk}
+    assert r.json() == {"customer": existing.pk, "contact": contact.pk, "opportunity": None}
     assert rep_api.get(f"{LEADS}{lead.pk}/").json()["status"] == "converted"
     assert rep_api.post(f"{LEADS}{lead.pk}/convert/", {}).status_code == 400
 
@@ -118,6 +118,35 @@ def test_lead_convert_and_duplicates(users: Any, rep_api: Any) -> None:
     r = rep_api.post(f"{LEADS}{fresh.pk}/convert/", {})
     assert r.status_code == 200
     assert Contact.objects.get(pk=r.json()["contact"]).customer_id == r.json()["customer"]
+
+
+def test_lead_convert_can_open_the_deal_in_the_same_step(users: Any, rep_api: Any) -> None:
+    from kehu.sales.models import Opportunity, Pipeline
+
+    renewals = Pipeline.objects.get(code="renewals")
+    stage = renewals.stages.order_by("order")[1]
+    lead = make_lead(users["rep"], name="周杰", company="宁波港湾")
+    body = {
+        "opportunity": {"pipeline": renewals.pk, "stage": stage.pk, "amount": "50000", "expected_close": "2030-06-30"}
+    }
+
+    r = rep_api.post(f"{LEADS}{lead.pk}/convert/", body)
+
+    assert r.status_code == 200, r.json()
+    opp = Opportunity.objects.get(pk=r.json()["opportunity"])
+    assert (opp.customer_id, opp.lead_id, opp.stage_id, opp.owner_id) == (
+        r.json()["customer"],
+        lead.pk,
+        stage.pk,
+        users["rep"].pk,
+    )
+    assert str(opp.amount) == "50000.00" and opp.contact_roles.get().contact_id == r.json()["contact"]
+    # a stage of another pipeline: refused, and nothing was converted
+    other = make_lead(users["rep"], company="温州东方")
+    wrong = {"opportunity": {"pipeline": renewals.pk, "stage": Pipeline.objects.get(code="channel").stages.first().pk}}
+    r = rep_api.post(f"{LEADS}{other.pk}/convert/", wrong)
+    assert r.status_code == 400 and "stage" in r.json()["errors"]
+    assert Lead.objects.get(pk=other.pk).status == "new"
 
 
 def test_lead_convert_onto_invisible_customer_is_400(users: Any, rep_api: Any) -> None:

@@ -12,15 +12,16 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from kehu.activities.models import Activity, Task
 from kehu.core import search
 from kehu.core.demo.org import CUSTOM_FIELDS, DEMO_PASSWORD, LOGINS
 from kehu.core.demo.people import pinyin
 from kehu.core.models import CustomFieldDefinition, Event, SearchEntry
 from kehu.customers.models import Contact, ContactChannel, Customer, LifecycleChange
-from kehu.sales.models import Lead
+from kehu.sales.models import Lead, Opportunity, StageHistory, Target
 from kehu.users.models import Team, User
 
-SIZES = {"customers": 80, "contacts": 200, "leads": 50, "users": 14}
+SIZES = {"customers": 80, "contacts": 200, "leads": 50, "users": 14, "opportunities": 120}
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +44,11 @@ def counts() -> dict[str, int]:
         Event,
         SearchEntry,
         CustomFieldDefinition,
+        Opportunity,
+        StageHistory,
+        Activity,
+        Task,
+        Target,
     ]
     return {m.__name__: m.objects.count() for m in models}
 
@@ -60,6 +66,8 @@ def test_demo_creates_the_requested_sizes_and_a_second_run_creates_nothing(demo:
     assert first["User"] == SIZES["users"]
     assert first["Team"] == 9
     assert first["CustomFieldDefinition"] == len(CUSTOM_FIELDS)
+    assert first["Opportunity"] == SIZES["opportunities"]
+    assert first["Activity"] > 0 and first["Task"] > 0 and first["Target"] > 0
     assert "http://127.0.0.1:8000/" in demo
     assert DEMO_PASSWORD in demo
 
@@ -93,7 +101,7 @@ def test_search_finds_a_demo_contact_by_pinyin(demo: str) -> None:
 
 
 def test_every_record_has_a_search_entry(demo: str) -> None:
-    for model in (Customer, Contact, Lead):
+    for model in (Customer, Contact, Lead, Opportunity):
         ct = ContentType.objects.get_for_model(model)
         indexed = set(SearchEntry.objects.filter(content_type=ct).values_list("object_id", flat=True))
         assert indexed == set(model.objects.values_list("pk", flat=True)), model.__name__
@@ -123,3 +131,34 @@ def test_records_look_like_a_year_of_use(demo: str) -> None:
     # both kinds of names, China and abroad
     assert Customer.objects.exclude(country="CN").exists() and Customer.objects.filter(country="CN").exists()
     assert Contact.objects.filter(name__regex=r"^[A-Za-z]").exists()
+
+
+def test_deals_walk_their_pipeline_and_their_history_says_so(demo: str) -> None:
+    opp_ct = ContentType.objects.get_for_model(Opportunity)
+    statuses = set()
+    for opp in Opportunity.objects.select_related("stage").prefetch_related("stage_history", "lines"):
+        statuses.add(opp.status)
+        stays = list(opp.stage_history.all())
+        # one stay per stage entered, each left when the next began; the last is the current stage
+        assert stays[-1].stage_id == opp.stage_id and stays[-1].left_at is None
+        assert all(a.left_at == b.entered_at for a, b in zip(stays, stays[1:], strict=False))
+        assert opp.status == opp.stage.kind and opp.team_id == opp.owner.team_id
+        assert (opp.closed_on is None) == (opp.status == "open")
+        if opp.status == "lost":
+            assert opp.loss_reason
+        # the amount is what its products add up to
+        assert opp.amount == sum(line.total for line in opp.lines.all())
+        moves = Event.objects.filter(content_type=opp_ct, object_id=opp.pk, verb="stage_changed").count()
+        assert moves == len(stays) - 1
+    assert statuses == {"open", "won", "lost"}
+    # a follow-up is about a deal (and its customer) or a lead that someone worked on
+    on_deals = Activity.objects.exclude(opportunity=None)
+    assert (
+        on_deals.exists() and not on_deals.exclude(customer_id__in=Opportunity.objects.values("customer_id")).exists()
+    )
+    on_leads = Activity.objects.filter(opportunity=None)
+    assert on_leads.exists() and not on_leads.filter(lead=None).exists()
+    assert not on_leads.filter(lead__status="new").exists()
+    # overdue and done tasks exist for "my day"
+    assert Task.objects.filter(status="done").exists()
+    assert Task.objects.filter(status="open", due_date__lt=timezone.localdate()).exists()

@@ -140,3 +140,28 @@ def test_contact_and_lead_pages_query_count_is_fixed(users: dict[str, User], log
     few = (count(client, f"/contacts/{contact.pk}/"), count(client, f"/leads/{lead.pk}/"))
     edits(40)
     assert (count(client, f"/contacts/{contact.pk}/"), count(client, f"/leads/{lead.pk}/")) == few
+
+
+def test_follow_up_cards_on_the_timeline_keep_the_query_count(
+    users: dict[str, User], login: Callable[[str], Client]
+) -> None:
+    from kehu.activities import services as activity_services
+
+    rep = users["rep"]
+    customer = make_customer(rep, "跟进记录公司")
+    contact = make_contact(rep, "跟进联系人", customer)
+
+    def follow_ups(n: int) -> None:
+        for i in range(n):
+            activity_services.log_activity(
+                actor=rep, data={"kind": "call", "subject": f"电话{i}", "contact": contact, "next_step": "回访"}
+            )
+            activity_services.create_task(actor=rep, data={"title": f"任务{i}", "customer": customer})
+
+    follow_ups(2)
+    client = login("manager")
+    few = (count(client, f"/customers/{customer.pk}/"), count(client, f"/contacts/{contact.pk}/"))
+    follow_ups(30)
+    assert (count(client, f"/customers/{customer.pk}/"), count(client, f"/contacts/{contact.pk}/")) == few
+    timeline = client.get(f"/customers/{customer.pk}/").context["timeline"]
+    assert sum(1 for entry in timeline if entry.template) == 32

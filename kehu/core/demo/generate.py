@@ -235,8 +235,12 @@ def _customer(ctx: Context, rng: random.Random) -> CustomerRow:
         reassigned = (previous, ctx.when(rng, after=created))
     creator = reassigned[0] if reassigned else owner
     size = "" if individual else _weighted(rng, SIZE_WEIGHTS)
+    relationship = "customer"
+    if not individual:
+        relationship = rng.choices(["customer", "partner", "supplier"], weights=[95, 3, 2])[0]
     c = Customer(
         kind=Customer.Kind.INDIVIDUAL if individual else Customer.Kind.COMPANY,
+        relationship=relationship,
         name=name,
         lifecycle_stage=stages[0],
         source=rng.choice(ctx.sources),

@@ -17,7 +17,12 @@ from kehu.core import customfields
 register = template.Library()
 
 
-PICKLIST_FIELDS = {"industry": "industry", "source": "source", "disqualify_reason": "disqualify_reason"}
+PICKLIST_FIELDS = {
+    "industry": "industry",
+    "source": "source",
+    "disqualify_reason": "disqualify_reason",
+    "loss_reason": "loss_reason",
+}
 
 
 def picklist_labels(context: Any) -> dict[tuple[str, str], str]:
@@ -66,12 +71,17 @@ def cell(context: Any, obj: models.Model, column: Any) -> str:
         return format_html_join("", '<span class="tag">{}</span>', ((t.name,) for t in obj.tags.all()))  # type: ignore[attr-defined]
     if name in ("lifecycle_stage", "status"):
         value = getattr(obj, name)
-        return format_html(
+        badge = format_html(
             '<span class="badge-stage {}-{}">{}</span>',
             "stage" if name == "lifecycle_stage" else "status",
             value,
             getattr(obj, f"get_{name}_display")(),
         )
+        if name == "status" and getattr(obj, "is_overdue", False) is True:  # e.g. a planned payment past due
+            from django.utils.translation import gettext
+
+            badge += format_html(' <span class="badge-stage status-overdue">{}</span>', gettext("Overdue"))
+        return badge
     if name == "updated_at" or name == "created_at":
         value = getattr(obj, name)
         return format_html(

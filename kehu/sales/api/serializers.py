@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
 
 from kehu.core.api import CustomValuesField, GatedSerializer, StrictSerializer
 from kehu.customers.api.serializers import DuplicateContactSerializer, DuplicateCustomerSerializer
-from kehu.sales.models import Lead
+from kehu.sales.models import Lead, Pipeline, Stage
 from kehu.sales.registration import LEAD_FIELDS
 
 
@@ -39,7 +40,19 @@ class DisqualifySerializer(StrictSerializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
+class ConvertOpportunitySerializer(StrictSerializer):
+    name = serializers.CharField(required=False, max_length=200, help_text="Defaults to the lead's company.")
+    pipeline = serializers.PrimaryKeyRelatedField(queryset=Pipeline.objects.filter(active=True), required=False)
+    stage = serializers.PrimaryKeyRelatedField(queryset=Stage.objects.filter(active=True), required=False)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False)
+    currency = serializers.CharField(required=False, max_length=3)
+    expected_close = serializers.DateField(required=False, allow_null=True)
+
+
 class ConvertSerializer(StrictSerializer):
+    opportunity = ConvertOpportunitySerializer(
+        required=False, help_text="Also open a deal: pipeline, stage, amount, expected close (all optional)."
+    )
     customer = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, help_text="An existing customer to attach the lead to."
     )
@@ -51,6 +64,7 @@ class ConvertSerializer(StrictSerializer):
 class ConvertResultSerializer(serializers.Serializer):
     customer = serializers.IntegerField()
     contact = serializers.IntegerField()
+    opportunity = serializers.IntegerField(allow_null=True)
 
 
 class DuplicatesSerializer(serializers.Serializer):

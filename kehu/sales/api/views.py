@@ -109,8 +109,15 @@ class LeadViewSet(GatedCRUDViewSet):
             contact = permissions.visible(Contact, request.user).filter(pk=body.validated_data["contact"]).first()
             if contact is None:
                 raise exceptions.ValidationError({"contact": [_("Choose a contact of the chosen customer.")]})
-        customer, contact, _opp = services.convert(actor=request.user, lead=lead, customer=customer, contact=contact)
-        return Response({"customer": customer.pk, "contact": contact.pk})
+        opp_data = body.validated_data.get("opportunity")
+        customer, contact, opp = services.convert(
+            actor=request.user,
+            lead=lead,
+            customer=customer,
+            contact=contact,
+            opportunity_data=dict(opp_data) if opp_data is not None else None,
+        )
+        return Response({"customer": customer.pk, "contact": contact.pk, "opportunity": opp.pk if opp else None})
 
     @extend_schema(request=AssignSerializer, responses=LeadSerializer)
     @action(detail=True, methods=["post"])

@@ -3,6 +3,7 @@
 from kehu.sales.models.documents import (
     Contract,
     ContractFile,
+    DocumentCounter,
     OrderLine,
     Payment,
     Quote,
@@ -18,6 +19,7 @@ from kehu.sales.models.targets import Target
 __all__ = [
     "Contract",
     "ContractFile",
+    "DocumentCounter",
     "OrderLine",
     "Payment",
     "Quote",

@@ -6,6 +6,7 @@ Totals are computed by the services from the lines and stored, so lists and repo
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final, TypedDict
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -17,7 +18,13 @@ from kehu.core.models import GatedModel
 from kehu.sales.models.opportunities import Opportunity
 from kehu.sales.models.products import PriceList, Product
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+
+class MoneyPrecision(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: Final[MoneyPrecision] = {"max_digits": 14, "decimal_places": 2}
 
 
 class LineBase(models.Model):
@@ -61,6 +68,21 @@ class Totals(models.Model):
 
     class Meta:
         abstract = True
+
+
+class DocumentCounter(models.Model):
+    """The last number given out per document kind and year (Q-2026-00001 …). The numbering service locks the
+    row, so two people saving at the same moment never get the same number."""
+
+    kind = models.CharField(max_length=10)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="documentcounter_kind_year_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}-{self.year}: {self.last}"
 
 
 class Quote(GatedModel, Totals):
@@ -206,7 +228,9 @@ class Contract(GatedModel):
     start_date = models.DateField(_("start"))
     end_date = models.DateField(_("end"), null=True, blank=True)
     renewal_date = models.DateField(_("renewal date"), null=True, blank=True)
-    value = models.DecimalField(_("value"), **MONEY, default=Decimal("0"), validators=[MinValueValidator(0)])
+    value = models.DecimalField(
+        pgettext_lazy("contract", "value"), **MONEY, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     paid_amount = models.DecimalField(_("received"), **MONEY, default=Decimal("0"))
     signed_on = models.DateField(_("signed"), null=True, blank=True)
@@ -303,6 +327,20 @@ class Payment(GatedModel):
             models.Index(fields=["status", "due_date"], name="payment_status_due_idx"),
             models.Index(fields=["updated_at", "id"], name="payment_updated_idx"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sales_order__isnull=False, contract__isnull=True)
+                | models.Q(sales_order__isnull=True, contract__isnull=False),
+                name="payment_order_xor_contract",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+    @property
+    def is_overdue(self) -> bool:
+        """Planned and past its due date (in the server's time zone)."""
+        from django.utils import timezone
+
+        return self.status == self.Status.PLANNED and self.due_date is not None and self.due_date < timezone.localdate()

@@ -23,7 +23,7 @@ class Opportunity(GatedModel):
     class Status(models.TextChoices):
         OPEN = "open", pgettext_lazy("opportunity status", "Open")
         WON = "won", _("Won")
-        LOST = "lost", _("Lost")
+        LOST = "lost", pgettext_lazy("deal", "Lost")
 
     name = models.CharField(_("name"), max_length=200)
     customer = models.ForeignKey(
@@ -74,6 +74,13 @@ class Opportunity(GatedModel):
         indexes = [
             # board columns: open cards of one stage, largest first
             models.Index(fields=["stage", "status", "amount", "id"], name="opp_board_idx"),
+            # board column totals: open deals per stage without reading the table (PostgreSQL covers them)
+            models.Index(
+                fields=["pipeline", "stage"],
+                include=["amount", "probability"],
+                condition=models.Q(status="open"),
+                name="opp_open_totals_idx",
+            ),
             models.Index(fields=["owner", "status", "updated_at", "id"], name="opp_owner_status_idx"),
             models.Index(fields=["team", "status", "updated_at", "id"], name="opp_team_status_idx"),
             models.Index(fields=["status", "updated_at", "id"], name="opp_status_upd_idx"),

@@ -44,7 +44,7 @@ class Stage(BilingualName):
     class Kind(models.TextChoices):
         OPEN = "open", pgettext_lazy("stage kind", "Open")
         WON = "won", _("Won")
-        LOST = "lost", _("Lost")
+        LOST = "lost", pgettext_lazy("deal", "Lost")
 
     pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="stages")
     order = models.PositiveSmallIntegerField(_("order"), default=0)

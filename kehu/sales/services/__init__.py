@@ -1,5 +1,6 @@
 """Every write of the sales domain, one module per area; import them from here."""
 
+from kehu.sales.services import catalogue, documents  # products and price lists; quotes → orders → payments
 from kehu.sales.services.leads import (
     Duplicates,
     assign_lead,
@@ -12,6 +13,7 @@ from kehu.sales.services.leads import (
     update_lead,
 )
 from kehu.sales.services.opportunities import (
+    StageConflict,
     assign_opportunity,
     clean_lines,
     create_opportunity,
@@ -25,6 +27,9 @@ from kehu.sales.services.opportunities import (
 )
 
 __all__ = [
+    "catalogue",
+    "documents",
+    "StageConflict",
     "Duplicates",
     "assign_lead",
     "assign_opportunity",

@@ -166,7 +166,7 @@ def convert(
         raise ValidationError({"contact": [_("Choose a contact of the chosen customer.")]})
     owner = lead.owner or actor
     if customer is None:
-        data = {
+        data: dict[str, Any] = {
             "kind": Customer.Kind.COMPANY if lead.company else Customer.Kind.INDIVIDUAL,
             "name": lead.company or lead.name,
             "source": lead.source,

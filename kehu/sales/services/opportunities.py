@@ -37,6 +37,10 @@ S = Opportunity.Status
 OWN_ACTIONS = {"stage", "pipeline", "status", "closed_on", "owner", "team", "loss_reason", "loss_note", "lead"}
 
 
+class StageConflict(ValidationError):
+    """The deal moved (or changed) after the mover loaded it; nothing was saved. The API answers 409."""
+
+
 def default_pipeline() -> Pipeline:
     pipeline = Pipeline.objects.filter(active=True).order_by("-is_default", "order", "id").first()
     if pipeline is None:
@@ -187,7 +191,7 @@ def move_stage(
     if not pol.can_write("stage"):
         raise ValidationError({"stage": [_("You may not change this field.")]})
     if expected_version is not None and locked.version != expected_version:
-        raise ValidationError(
+        raise StageConflict(
             {
                 "stage": [
                     _(

@@ -14,15 +14,18 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kehu.core.demo import documents as demo_documents
 from kehu.core.demo import generate
+from kehu.core.demo import sales as demo_sales
 from kehu.core.demo.org import DEMO_PASSWORD, FULL_HEADCOUNT, Org, ensure_org, role_label
 from kehu.customers.models import Customer
+from kehu.sales.models import Opportunity
 
 ADDRESS = "http://127.0.0.1:8000/"
 
 
 class Command(BaseCommand):
-    help = "Load a demo company: teams, users, customers, contacts, leads and a year of history."
+    help = "Load a demo company: teams, users, customers, contacts, leads, deals and a year of history."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--customers", type=int, default=5000, help="Customers to create (default 5,000).")
@@ -34,6 +37,7 @@ class Command(BaseCommand):
             default=FULL_HEADCOUNT,
             help=f"Users, the demo logins included (default {FULL_HEADCOUNT}).",
         )
+        parser.add_argument("--opportunities", type=int, default=3000, help="Opportunities to create (default 3,000).")
         parser.add_argument("--seed", type=int, default=2026, help="Seed of the random generator.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -63,6 +67,29 @@ class Command(BaseCommand):
                     "leads": stats.rows.get("lead", 0),
                     "events": stats.rows.get("event", 0),
                 }
+            )
+        if Opportunity.objects.exists():
+            self.stdout.write(_("The database already holds opportunities: no demo deals were added."))
+        elif opts["opportunities"] > 0 and Customer.objects.exists():
+            with transaction.atomic():
+                stats = demo_sales.load_sales(org, opportunities=opts["opportunities"], seed=opts["seed"])
+                docs = demo_documents.load_documents(org, deals=max(1, opts["opportunities"] // 20), seed=opts["seed"])
+            records = True
+            self.stdout.write(
+                _(
+                    "Created %(opportunities)d opportunities (%(stays)d stage history rows), %(activities)d "
+                    "follow-ups and %(tasks)d tasks."
+                )
+                % {
+                    "opportunities": stats.rows.get("opportunity", 0),
+                    "stays": stats.rows.get("stage_history", 0),
+                    "activities": stats.rows.get("activity", 0),
+                    "tasks": stats.rows.get("task", 0),
+                }
+            )
+            self.stdout.write(
+                _("Created %(quotes)d quotes, %(orders)d orders, %(contracts)d contracts and %(payments)d payments.")
+                % {k: docs.get(k, 0) for k in ("quotes", "orders", "contracts", "payments")}
             )
         if not org.created and not records:
             self.stdout.write(self.style.SUCCESS(_("Demo data is already loaded: nothing new was created.")))

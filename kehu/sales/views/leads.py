@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -20,7 +24,7 @@ from kehu.customers.views import _bulk, _bulk_context
 from kehu.sales import services
 from kehu.sales.forms import DisqualifyForm, LeadForm
 from kehu.sales.lists import LEAD_LIST
-from kehu.sales.models import Lead
+from kehu.sales.models import Lead, Opportunity, Pipeline, Stage
 
 PROFILE = [
     "company",
@@ -183,6 +187,7 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
     """Convert in one step: to new records, or onto a customer (and contact) the duplicate check found."""
     lead = permissions.get_or_404(Lead, request.user, pk, "change")
     dups = services.find_duplicates(request.user, lead)
+    can_opportunity = permissions.can(request.user, Opportunity, "add")
     error = None
     if request.method == "POST":
         choice = request.POST.get("target", "new")
@@ -193,13 +198,68 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
                 contact_id = request.POST.get("contact") or ""
                 if contact_id:
                     contact = permissions.get_or_404(Contact, request.user, contact_id)
-            customer, contact, _opp = services.convert(
-                actor=request.user, lead=lead, customer=customer, contact=contact
+            opportunity_data = None
+            if can_opportunity and request.POST.get("with_opportunity"):
+                opportunity_data = _opportunity_data(request.POST)
+            customer, contact, opp = services.convert(
+                actor=request.user, lead=lead, customer=customer, contact=contact, opportunity_data=opportunity_data
             )
             messages.success(request, _("Lead converted into customer %(customer)s.") % {"customer": customer})
+            if opp is not None:
+                return redirect("sales:opportunity_detail", opp.pk)
             return redirect("customers:detail", customer.pk)
         except ValidationError as exc:
-            error = exc.messages[0]
+            error = "; ".join(exc.messages)
         except (PermissionDenied, Http404):
             error = _("You do not have permission to do this.")
-    return render(request, "sales/lead_convert.html", {"obj": lead, "duplicates": dups, "error": error})
+    stages = list(Stage.objects.filter(active=True, pipeline__active=True).select_related("pipeline"))
+    return render(
+        request,
+        "sales/lead_convert.html",
+        {
+            "obj": lead,
+            "duplicates": dups,
+            "error": error,
+            "can_opportunity": can_opportunity,
+            "pipelines": Pipeline.objects.filter(active=True).order_by("-is_default", "order", "id"),
+            "stages": stages,
+            "post": request.POST if request.method == "POST" else None,
+        },
+    )
+
+
+def _opportunity_data(post: Any) -> dict[str, Any]:
+    """The conversion form's opportunity section; bad numbers and dates are named, nothing is saved."""
+    errors: dict[str, list[str]] = {}
+    data: dict[str, Any] = {}
+    pipeline = Pipeline.objects.filter(pk=post.get("opp_pipeline") or 0, active=True).first()
+    if pipeline is not None:
+        data["pipeline"] = pipeline
+    stage_id = post.get("opp_stage", "")
+    if stage_id:
+        stage = Stage.objects.filter(pk=stage_id if stage_id.isdigit() else 0, active=True).first()
+        if stage is None or (pipeline is not None and stage.pipeline_id != pipeline.pk):
+            errors["stage"] = [_("Choose a stage of the chosen pipeline.")]
+        else:
+            data["stage"] = stage
+            data.setdefault("pipeline", stage.pipeline)
+    amount = post.get("opp_amount", "").strip().replace(",", "")
+    if amount:
+        try:
+            data["amount"] = Decimal(amount)
+            if data["amount"] < 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            errors["amount"] = [_("Enter the amount as a number, for example 12000.")]
+    close = post.get("opp_expected_close", "").strip()
+    if close:
+        try:
+            data["expected_close"] = dt.date.fromisoformat(close)
+        except ValueError:
+            errors["expected_close"] = [_("Enter the expected close date as YYYY-MM-DD.")]
+    name = post.get("opp_name", "").strip()
+    if name:
+        data["name"] = name[:200]
+    if errors:
+        raise ValidationError(errors)
+    return data

@@ -1,0 +1,226 @@
+"""Sales forecast (S5): the weighted pipeline by close month, a forecast learned from closed deals, best
+case / commit / closed per month, and forecast against actual for past months.
+
+The history-based forecast learns two things per stage from closed deals: how often a deal that reached
+the stage was won (won deals count as having reached every open stage; a lost deal reached the furthest
+open stage it was in), and the median number of days from entering the stage to winning. Each open deal
+is then expected to close `median days` after it entered its current stage (or this month, if that day
+has passed) with its stage's win rate. Past months are back-tested the same way: the deals open on the
+first day of the month, at the stage they were in that day (from the stage history), against the amount
+actually won in that month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from kehu.analytics.scope import Scope, add_months, month_start
+from kehu.sales.models import Opportunity, Stage, StageHistory
+
+COMMIT_PROBABILITY = 70  # open deals at or above this probability are "commit"
+LEARN_DAYS = 730  # closed deals of the last two years teach the stage model
+SAMPLE = 20_000  # at most this many recent won deals give the cycle times
+ZERO = Decimal("0")
+
+
+@dataclass
+class Month:
+    month: dt.date
+    open_count: int = 0
+    pipeline: Decimal = ZERO  # unweighted amount of open deals expected to close in the month
+    weighted: Decimal = ZERO  # amount × probability
+    commit: Decimal = ZERO  # open deals with probability ≥ COMMIT_PROBABILITY
+    closed: Decimal = ZERO  # won in the month
+    predicted: Decimal = ZERO  # history-based forecast
+
+    @property
+    def best_case(self) -> Decimal:
+        return self.closed + self.pipeline
+
+    @property
+    def commit_total(self) -> Decimal:
+        return self.closed + self.commit
+
+
+@dataclass
+class Backtest:
+    month: dt.date
+    forecast: Decimal
+    actual: Decimal
+
+    @property
+    def error(self) -> Decimal:
+        return self.forecast - self.actual
+
+    @property
+    def error_pct(self) -> float | None:
+        return float(self.error / self.actual * 100) if self.actual else None
+
+
+@dataclass
+class StageModel:
+    win_rate: dict[int, float] = field(default_factory=dict)  # stage id → P(won | reached stage)
+    days_to_win: dict[int, float] = field(default_factory=dict)  # stage id → median days from entry to won
+    closed_deals: int = 0
+    won_deals: int = 0
+
+
+@dataclass
+class Forecast:
+    months: list[Month]
+    past_due: Month  # open deals whose expected close date has passed
+    undated: Month  # open deals without an expected close date
+    backtest: list[Backtest]
+    model: StageModel
+    stages: list[Stage]
+
+    @property
+    def mean_abs_error(self) -> Decimal | None:
+        """The mean of |forecast − actual| over the back-tested months, in the currency's units."""
+        if not self.backtest:
+            return None
+        return (sum((abs(b.error) for b in self.backtest), ZERO) / len(self.backtest)).quantize(Decimal("1"))
+
+    @property
+    def mean_abs_error_pct(self) -> float | None:
+        errs = [abs(b.error_pct) for b in self.backtest if b.error_pct is not None]
+        return sum(errs) / len(errs) if errs else None
+
+
+def _weighted_expr() -> ExpressionWrapper:
+    return ExpressionWrapper(F("amount") * F("probability"), output_field=DecimalField(max_digits=20, decimal_places=2))
+
+
+def learn(user: Any, scope: Scope, *, before: dt.date | None = None) -> StageModel:
+    """Stage win rates and days-to-win from the deals in scope that closed in the learning window."""
+    today = before or timezone.localdate()
+    closed = scope.deals(user).filter(
+        status__in=["won", "lost"], closed_on__gte=today - dt.timedelta(days=LEARN_DAYS), closed_on__lt=today
+    )
+    rows = list(closed.order_by().values("pipeline_id", "max_stage_order", "status").annotate(n=Count("id")))
+    stages = list(Stage.objects.filter(kind=Stage.Kind.OPEN))
+    model = StageModel()
+    for s in stages:
+        reached = won = 0
+        for r in rows:
+            if r["pipeline_id"] != s.pipeline_id:
+                continue
+            if r["status"] == "won":
+                won += r["n"]
+                reached += r["n"]
+            elif r["max_stage_order"] >= s.order:
+                reached += r["n"]
+        if reached:
+            model.win_rate[s.pk] = won / reached
+    model.closed_deals = sum(r["n"] for r in rows)
+    model.won_deals = sum(r["n"] for r in rows if r["status"] == "won")
+    recent_won = closed.filter(status="won").order_by("-closed_on").values("pk")[:SAMPLE]
+    days: dict[int, list[int]] = defaultdict(list)
+    for stage_id, entered_at, closed_on in (
+        StageHistory.objects.filter(opportunity__in=recent_won, stage__kind=Stage.Kind.OPEN)
+        .values_list("stage_id", "entered_at", "opportunity__closed_on")
+        .iterator()
+    ):
+        if closed_on is not None:
+            days[stage_id].append(max(0, (closed_on - timezone.localdate(entered_at)).days))
+    model.days_to_win = {sid: float(statistics.median(v)) for sid, v in days.items() if v}
+    return model
+
+
+def _expected(model: StageModel, stage_id: int, entered: dt.date, today: dt.date) -> tuple[float, dt.date]:
+    rate = model.win_rate.get(stage_id, 0.0)
+    close = entered + dt.timedelta(days=round(model.days_to_win.get(stage_id, 30.0)))
+    return rate, max(close, today)
+
+
+def forecast(user: Any, scope: Scope, *, months: int = 6, past: int = 6, today: dt.date | None = None) -> Forecast:
+    today = today or timezone.localdate()
+    first = month_start(today)
+    horizon = add_months(first, months)
+    deals = scope.deals(user)
+    rows = {m: Month(m) for m in (add_months(first, i) for i in range(months))}
+    past_due, undated = Month(first), Month(first)
+    open_deals = deals.filter(status="open").order_by()
+    by_month = (
+        open_deals.annotate(m=TruncMonth("expected_close"))
+        .values("m")
+        .annotate(
+            n=Count("id"),
+            total=Sum("amount"),
+            wsum=Sum(_weighted_expr()),
+            csum=Sum("amount", filter=Q(probability__gte=COMMIT_PROBABILITY)),
+        )
+    )
+    for r in by_month:
+        m = r["m"].date() if isinstance(r["m"], dt.datetime) else r["m"]
+        target = undated if m is None else past_due if m < first else rows.get(m)
+        if target is None:
+            continue  # beyond the horizon
+        target.open_count += r["n"]
+        target.pipeline += r["total"] or ZERO
+        target.weighted += (r["wsum"] or ZERO) / 100
+        target.commit += r["csum"] or ZERO
+    won = (
+        deals.filter(status="won", closed_on__gte=first, closed_on__lt=horizon)
+        .order_by()
+        .annotate(m=TruncMonth("closed_on"))
+        .values("m")
+        .annotate(total=Sum("amount"))
+    )
+    for w in won:
+        m = w["m"].date() if isinstance(w["m"], dt.datetime) else w["m"]
+        if m in rows:
+            rows[m].closed += w["total"] or ZERO
+    model = learn(user, scope, before=today)
+    for stage_id, entered_at, amount in open_deals.values_list("stage_id", "stage_entered_at", "amount").iterator():
+        rate, close = _expected(model, stage_id, timezone.localdate(entered_at), today)
+        m = month_start(close)
+        if m in rows:
+            rows[m].predicted += Decimal(str(rate)) * amount
+    for month in [*rows.values(), past_due, undated]:
+        month.weighted = month.weighted.quantize(Decimal("1"))
+        month.predicted = month.predicted.quantize(Decimal("1"))
+    stages = Stage.objects.filter(kind=Stage.Kind.OPEN).select_related("pipeline").order_by("pipeline", "order", "id")
+    if scope.pipeline is not None:
+        stages = stages.filter(pipeline=scope.pipeline)
+    return Forecast(
+        list(rows.values()), past_due, undated, backtest(user, scope, model, past, today), model, list(stages)
+    )
+
+
+def backtest(user: Any, scope: Scope, model: StageModel, past: int, today: dt.date) -> list[Backtest]:
+    """For each of the last `past` months: what the stage model would have forecast on its first day,
+    against what was won in it."""
+    first = month_start(today)
+    deals = scope.deals(user)
+    out = []
+    for i in range(past, 0, -1):
+        m = add_months(first, -i)
+        nxt = add_months(m, 1)
+        instant = timezone.make_aware(dt.datetime.combine(m, dt.time.min))
+        stays = StageHistory.objects.filter(
+            opportunity__in=deals.values("pk"),
+            stage__kind=Stage.Kind.OPEN,
+            entered_at__lt=instant,
+        ).filter(Q(left_at__isnull=True) | Q(left_at__gte=instant))
+        predicted = ZERO
+        for stage_id, entered_at, amount in stays.values_list("stage_id", "entered_at", "amount").iterator():
+            rate, close = _expected(model, stage_id, timezone.localdate(entered_at), m)
+            if m <= close < nxt:
+                predicted += Decimal(str(rate)) * amount
+        actual = deals.filter(status="won", closed_on__gte=m, closed_on__lt=nxt).aggregate(s=Sum("amount"))["s"] or ZERO
+        out.append(Backtest(m, predicted.quantize(Decimal("1")), actual))
+    return out
+
+
+def opportunity_count(user: Any, scope: Scope) -> int:
+    return scope.deals(user).filter(status=Opportunity.Status.OPEN).count()

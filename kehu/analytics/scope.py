@@ -1,0 +1,61 @@
+"""The slice of deals a report covers: the user's visible opportunities, narrowed by team (with its
+sub-teams), rep, pipeline and currency. Amounts are summed per currency, never across currencies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+from kehu.core import permissions
+from kehu.sales.models import Opportunity, Pipeline
+from kehu.users.models import Team
+
+
+@dataclass
+class Scope:
+    team: Team | None = None
+    owner: Any | None = None
+    pipeline: Pipeline | None = None
+    currency: str = "CNY"
+
+    def deals(self, user: Any) -> models.QuerySet[Opportunity]:
+        qs = permissions.visible(Opportunity, user).filter(currency=self.currency)
+        if self.team is not None:
+            qs = qs.filter(team_id__in=team_ids(self.team))
+        if self.owner is not None:
+            qs = qs.filter(owner=self.owner)
+        if self.pipeline is not None:
+            qs = qs.filter(pipeline=self.pipeline)
+        return qs
+
+
+def team_ids(team: Team) -> list[int]:
+    return list(Team.objects.filter(path__startswith=team.path).values_list("pk", flat=True))
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(day: dt.date, n: int) -> dt.date:
+    m = day.month - 1 + n
+    return dt.date(day.year + m // 12, m % 12 + 1, 1)
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def currencies(user: Any) -> list[str]:
+    """The currencies of the deals the user may see (the report's currency choices), most used first."""
+    rows = (
+        permissions.visible(Opportunity, user)
+        .order_by()
+        .values_list("currency")
+        .annotate(n=models.Count("id"))
+        .order_by("-n", "currency")
+    )
+    return [c for c, _n in rows]

@@ -1,0 +1,171 @@
+"""Read-side helpers of the sales domain, always through the gate: the board, the 360° page of a deal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from kehu.core import permissions
+from kehu.core.pagination import paginate
+from kehu.sales.models import Opportunity, Pipeline, Stage, StageHistory
+
+BOARD_PAGE = 50
+CLOSED_DAYS = 30  # the Won and Lost columns show the deals closed in the last month
+ZERO = Decimal("0")
+
+
+@dataclass
+class Column:
+    key: str  # the stage id, or "won" / "lost"
+    title: str
+    kind: str
+    stage: Stage  # the stage a card dropped here moves to
+    stage_ids: list[int]
+    probability: int
+    count: int = 0
+    amount: Decimal = ZERO
+    weighted: Decimal = ZERO
+    cards: list[Opportunity] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def visible_pipelines() -> list[Pipeline]:
+    return list(Pipeline.objects.filter(active=True).order_by("-is_default", "order", "id"))
+
+
+def board_columns(pipeline: Pipeline) -> list[Column]:
+    """One column per active open stage, then Won and Lost (each gathering the pipeline's stages of that kind)."""
+    stages = list(Stage.objects.filter(pipeline=pipeline).order_by("order", "id"))
+    columns = [
+        Column(str(s.pk), s.name, "open", s, [s.pk], s.probability)
+        for s in stages
+        if s.kind == Stage.Kind.OPEN and s.active
+    ]
+    for kind in (Stage.Kind.WON, Stage.Kind.LOST):
+        of_kind = [s for s in stages if s.kind == kind]
+        target = next((s for s in of_kind if s.active), None)
+        if target is not None:
+            columns.append(Column(kind, str(Stage.Kind(kind).label), kind, target, [s.pk for s in of_kind], 0))
+    return columns
+
+
+def board_queryset(user: Any, pipeline: Pipeline, params: Any) -> QuerySet:
+    """The deals of the board: visible to the user, in the pipeline, narrowed by the board filters
+    (owner: "me" or "team"; expected close from / to)."""
+    qs = permissions.visible(Opportunity, user).filter(pipeline=pipeline)
+    pol = permissions.policy(user, Opportunity)
+    owner = params.get("owner", "")
+    if owner == "me":
+        qs = qs.filter(owner_id=user.pk)
+    elif owner == "team" and pol.can_read("team"):
+        team_ids = getattr(user, "_kehu_team_ids", None) or permissions._team_ids(user)
+        qs = qs.filter(Q(owner_id=user.pk) | Q(team_id__in=team_ids))
+    if pol.can_read("expected_close"):
+        for key, lookup in (("close_from", "gte"), ("close_to", "lte")):
+            raw = params.get(key, "")
+            if raw:
+                try:
+                    day = dt.date.fromisoformat(raw)
+                except ValueError as exc:
+                    raise ValidationError({key: ["invalid"]}) from exc
+                qs = qs.filter(**{f"expected_close__{lookup}": day})
+    return qs
+
+
+def weighted_expression() -> ExpressionWrapper:
+    return ExpressionWrapper(
+        F("amount") * F("probability") / 100, output_field=DecimalField(max_digits=20, decimal_places=2)
+    )
+
+
+def fill_board(columns: list[Column], qs: QuerySet, size: int = BOARD_PAGE) -> None:
+    """Totals of the open columns in one grouped query (a covering index of open deals serves it) and of the
+    Won and Lost columns — deals closed in the last CLOSED_DAYS days — in another, then each column's largest
+    deals (one query per column: the board index serves it however many deals the stage holds)."""
+    totals = {}
+    for part in (
+        qs.filter(status=Opportunity.Status.OPEN),
+        closed_recently(qs.exclude(status=Opportunity.Status.OPEN)),
+    ):
+        for row in (
+            part.values("stage_id")
+            .order_by()
+            .annotate(n=Count("id"), amount_sum=Coalesce(Sum("amount"), ZERO), weighted_sum=Sum(weighted_expression()))
+        ):
+            totals[row["stage_id"]] = row
+    for col in columns:
+        for sid in col.stage_ids:
+            row = totals.get(sid)
+            if row:
+                col.count += row["n"]
+                col.amount += row["amount_sum"] or ZERO
+                col.weighted += Decimal(row["weighted_sum"] or 0)
+        col.weighted = col.weighted.quantize(Decimal("0.01"))
+        if col.count:
+            page = column_page(qs, col, None, size)
+            col.cards, col.next_cursor = page.items, page.next_cursor
+
+
+def closed_recently(qs: QuerySet) -> QuerySet:
+    return qs.filter(closed_on__gte=timezone.localdate() - dt.timedelta(days=CLOSED_DAYS))
+
+
+def column_page(qs: QuerySet, col: Column, cursor: str | None, size: int = BOARD_PAGE) -> Any:
+    # naming the status lets the (stage, status, amount, id) index give the largest deals first
+    cards = qs.filter(stage_id__in=col.stage_ids, status=col.kind).select_related("customer", "owner")
+    if col.kind != Stage.Kind.OPEN:
+        cards = closed_recently(cards)
+    cards = cards.only(
+        "id",
+        "name",
+        "amount",
+        "currency",
+        "probability",
+        "expected_close",
+        "status",
+        "stage_id",
+        "version",
+        "owner_id",
+        "team_id",
+        "loss_reason",
+        "loss_note",
+        "customer__id",
+        "customer__name",
+        "owner__id",
+        "owner__username",
+        "owner__display_name",
+        "owner__first_name",
+        "owner__last_name",
+    )
+    return paginate(cards, ["-amount"], cursor, size)
+
+
+def stage_history(opp: Opportunity) -> list[dict[str, Any]]:
+    rows = list(StageHistory.objects.filter(opportunity=opp).select_related("stage", "entered_by"))
+    now = timezone.now()
+    return [
+        {
+            "stage": h.stage,
+            "entered_at": h.entered_at,
+            "left_at": h.left_at,
+            "days": ((h.left_at or now) - h.entered_at).days,
+            "by": h.entered_by,
+            "amount": h.amount,
+        }
+        for h in reversed(rows)
+    ]
+
+
+def customer_opportunities(user: Any, customer: Any, limit: int = 50) -> list[Opportunity]:
+    """The deals of one customer the user may see: open ones first, then the most recently closed."""
+    qs = permissions.visible(Opportunity, user).filter(customer=customer).select_related("stage", "owner")
+    open_deals = list(qs.filter(status=Opportunity.Status.OPEN).order_by("expected_close", "-id")[:limit])
+    closed = list(qs.exclude(status=Opportunity.Status.OPEN).order_by("-closed_on", "-id")[:limit])
+    return open_deals + closed
