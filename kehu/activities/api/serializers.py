@@ -17,7 +17,8 @@ class ActivitySerializer(GatedSerializer):
         # the gate's field list (registration.py) plus what the server sets
         fields = ["id", *ACTIVITY_FIELDS, "created_at", "updated_at", "version"]
         read_only_fields = ["owner", "team"]
-        extra_kwargs = {"occurred_at": {"required": False}}
+        # bounds written out: a PositiveIntegerField's range differs by database, the schema must not
+        extra_kwargs = {"occurred_at": {"required": False}, "duration_minutes": {"max_value": 2147483647}}
         validators: list[Any] = []
 
 

@@ -235,5 +235,5 @@ class TargetSerializer(GatedSerializer):
         validators: list[Any] = []  # set_target answers each rule with its own message
         extra_kwargs = {
             "amount": {"validators": [], "coerce_to_string": True},
-            "deals": {"validators": [], "min_value": None},
+            "deals": {"validators": [], "min_value": None, "max_value": 2147483647},  # the same on every database
         }

@@ -168,6 +168,7 @@ class OrderStatusSerializer(StrictSerializer):
 
 class ContractFileSerializer(serializers.ModelSerializer):
     download = serializers.SerializerMethodField()
+    size = serializers.IntegerField(read_only=True, help_text="Bytes.")  # bounds independent of the database
 
     class Meta:
         model = ContractFile
