@@ -24,7 +24,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from kehu.analytics.scope import Scope, add_months, month_start
-from kehu.sales.models import Opportunity, Stage, StageHistory
+from kehu.sales.models import Stage, StageHistory
 
 COMMIT_PROBABILITY = 70  # open deals at or above this probability are "commit"
 LEARN_DAYS = 730  # closed deals of the last two years teach the stage model
@@ -220,7 +220,3 @@ def backtest(user: Any, scope: Scope, model: StageModel, past: int, today: dt.da
         actual = deals.filter(status="won", closed_on__gte=m, closed_on__lt=nxt).aggregate(s=Sum("amount"))["s"] or ZERO
         out.append(Backtest(m, predicted.quantize(Decimal("1")), actual))
     return out
-
-
-def opportunity_count(user: Any, scope: Scope) -> int:
-    return scope.deals(user).filter(status=Opportunity.Status.OPEN).count()

@@ -22,11 +22,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import Aggregate, Count, Exists, F, FloatField, Func, OuterRef, Q, Subquery, Sum
+from django.db.models import Aggregate, Count, Exists, F, FloatField, Func, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.activities.models import Activity
+from kehu.analytics.scope import team_ids
 from kehu.core import permissions
 from kehu.sales.models import Lead, Opportunity, Pipeline, Stage
 from kehu.users.models import Team, User
@@ -238,15 +239,6 @@ def _pk(value: Any) -> int | None:
     return None if value in (None, "") else int(getattr(value, "pk", value))
 
 
-def team_ids(team: Team | int) -> list[int]:
-    """The team and all its sub-teams."""
-    pk = team.pk if isinstance(team, Team) else int(team)
-    path = Team.objects.filter(pk=pk).values("path")[:1]
-    return list(
-        Team.objects.annotate(root=Subquery(path)).filter(path__startswith=F("root")).values_list("pk", flat=True)
-    )
-
-
 def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start 00:00, the day after end 00:00) in Kehu's time zone, for datetime columns."""
     lo = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
@@ -272,7 +264,7 @@ def funnel(
         pipeline if isinstance(pipeline, Pipeline) or pipeline is None else Pipeline.objects.filter(pk=pipeline).first()
     )
     result = Funnel(start, end, team_obj, owner_obj, source or "", pipe_obj)
-    teams = team_ids(team) if team not in (None, "") else None  # type: ignore[arg-type]
+    teams = team_ids(team) if team not in (None, "") else None
     deals = permissions.visible(Opportunity, user)
     if pipeline not in (None, ""):
         deals = deals.filter(pipeline_id=_pk(pipeline))

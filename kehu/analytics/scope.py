@@ -32,8 +32,9 @@ class Scope:
         return qs
 
 
-def team_ids(team: Team) -> list[int]:
-    return list(Team.objects.filter(path__startswith=team.path).values_list("pk", flat=True))
+def team_ids(team: Team | int) -> list[int]:
+    """The team and all its sub-teams."""
+    return list(permissions.subtree(team.pk if isinstance(team, Team) else int(team)))
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -43,10 +44,6 @@ def month_start(day: dt.date) -> dt.date:
 def add_months(day: dt.date, n: int) -> dt.date:
     m = day.month - 1 + n
     return dt.date(day.year + m // 12, m % 12 + 1, 1)
-
-
-def quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
 
 
 def currencies(user: Any) -> list[str]:

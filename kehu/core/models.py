@@ -59,6 +59,25 @@ class VersionedModel(models.Model):
         abstract = True
 
 
+class BilingualName(models.Model):
+    """A name in English and Chinese; `name` is the one of the active language (English when no Chinese)."""
+
+    name_en = models.CharField(_("name (English)"), max_length=80)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=80)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_zh if (get_language() or "").startswith("zh") and self.name_zh else self.name_en
+
+
 class GatedModel(TimestampedModel, OwnedModel, CustomFieldsModel, VersionedModel):
     objects = GatedQuerySet.as_manager()
 

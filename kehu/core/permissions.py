@@ -59,15 +59,17 @@ class Policy:
         return owner_id == self.user_id or (self.scope == "team" and team_id in self.team_ids)
 
 
-def _team_ids(user: Any) -> tuple[int, ...]:
+def subtree(team_id: int) -> tuple[int, ...]:
+    """The team and all its sub-teams, in one query (every team whose path starts with this one's)."""
     Team = apps.get_model("users", "Team")
-    if not user.team_id:
-        return ()
-    # one query: every team whose path starts with the user's team's path
-    path = Team.objects.filter(pk=user.team_id).values("path")[:1]
+    path = Team.objects.filter(pk=team_id).values("path")[:1]
     return tuple(
         Team.objects.annotate(root=Subquery(path)).filter(path__startswith=F("root")).values_list("pk", flat=True)
     )
+
+
+def _team_ids(user: Any) -> tuple[int, ...]:
+    return subtree(user.team_id) if user.team_id else ()
 
 
 def _cache(user: Any) -> dict[str, Policy]:

@@ -65,8 +65,7 @@ def board_queryset(user: Any, pipeline: Pipeline, params: Any) -> QuerySet:
     if owner == "me":
         qs = qs.filter(owner_id=user.pk)
     elif owner == "team" and pol.can_read("team"):
-        team_ids = getattr(user, "_kehu_team_ids", None) or permissions._team_ids(user)
-        qs = qs.filter(Q(owner_id=user.pk) | Q(team_id__in=team_ids))
+        qs = qs.filter(Q(owner_id=user.pk) | Q(team_id__in=pol.team_ids))
     if pol.can_read("expected_close"):
         for key, lookup in (("close_from", "gte"), ("close_to", "lte")):
             raw = params.get(key, "")

@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.models import BilingualName
+
 
 class Team(models.Model):
     """A department in a tree (销售部 → 华东区). `path` holds the ids from the root, for sub-tree queries."""
@@ -33,25 +35,14 @@ class Team(models.Model):
         return self.path.count("/") - 2
 
 
-class Role(models.Model):
+class Role(BilingualName):
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name_en = models.CharField(_("name (English)"), max_length=80)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=80)
     description = models.CharField(_("description"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["id"]
         verbose_name = _("role")
         verbose_name_plural = _("roles")
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        from django.utils.translation import get_language
-
-        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
 
 
 class RolePermission(models.Model):

@@ -7,22 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-
-class BilingualName(models.Model):
-    name_en = models.CharField(_("name (English)"), max_length=80)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=80)
-
-    class Meta:
-        abstract = True
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        from django.utils.translation import get_language
-
-        return self.name_zh if (get_language() or "").startswith("zh") and self.name_zh else self.name_en
+from kehu.core.models import BilingualName
 
 
 class Pipeline(BilingualName):

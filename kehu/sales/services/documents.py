@@ -112,7 +112,7 @@ def _tax_rate(value: Any) -> Decimal:
 def clean_document_lines(lines: Iterable[dict[str, Any]], price_list: PriceList) -> list[dict[str, Any]]:
     """Lines checked by the shared validator, and every product on them priced in the chosen price list (a
     price typed by hand does not make a product the list lacks sellable in its currency)."""
-    cleaned = clean_lines(list(lines), price_list.currency, price_list)
+    cleaned = clean_lines(list(lines), price_list)
     priced = set(
         PriceListItem.objects.filter(
             price_list=price_list, product__in=[c["product"] for c in cleaned if c["product"] is not None]

@@ -288,7 +288,7 @@ def _decimal(value: Any, field: str, index: int) -> Decimal:
         raise ValidationError({f"lines.{index}.{field}": [_("Enter a number.")]}) from exc
 
 
-def clean_lines(lines: Iterable[dict[str, Any]], currency: str, price_list: Any = None) -> list[dict[str, Any]]:
+def clean_lines(lines: Iterable[dict[str, Any]], price_list: Any = None) -> list[dict[str, Any]]:
     """Validated line items: a product, a positive quantity, a price (from the price list when not given)
     and a discount between 0 and 100 %. Shared by opportunities, quotes and orders."""
     out: list[dict[str, Any]] = []
@@ -347,7 +347,7 @@ def set_lines(*, actor: Any, opp: Opportunity, lines: Iterable[dict[str, Any]], 
     from kehu.sales.models import PriceList
 
     price_list = PriceList.objects.filter(currency=opp.currency, active=True).order_by("-is_default", "id").first()
-    cleaned = clean_lines(lines, opp.currency, price_list)
+    cleaned = clean_lines(lines, price_list)
     before = [str(line) for line in opp.lines.select_related("product")]
     opp.lines.all().delete()
     OpportunityLine.objects.bulk_create(
