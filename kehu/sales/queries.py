@@ -30,10 +30,17 @@ class Column:
     stage_ids: list[int]
     probability: int
     count: int = 0
-    amount: Decimal = ZERO
-    weighted: Decimal = ZERO
+    money: dict[str, list[Decimal]] = field(default_factory=dict)  # currency → [amount, weighted]
     cards: list[Opportunity] = field(default_factory=list)
     next_cursor: str | None = None
+
+    @property
+    def totals(self) -> list[dict[str, Any]]:
+        """The column's amount and weighted amount per currency (never summed across currencies), largest first."""
+        rows = [
+            {"currency": c, "amount": a, "weighted": w.quantize(Decimal("0.01"))} for c, (a, w) in self.money.items()
+        ]
+        return sorted(rows, key=lambda r: (-r["amount"], r["currency"]))
 
 
 def visible_pipelines() -> list[Pipeline]:
@@ -85,28 +92,28 @@ def weighted_expression() -> ExpressionWrapper:
 
 
 def fill_board(columns: list[Column], qs: QuerySet, size: int = BOARD_PAGE) -> None:
-    """Totals of the open columns in one grouped query (a covering index of open deals serves it) and of the
-    Won and Lost columns — deals closed in the last CLOSED_DAYS days — in another, then each column's largest
-    deals (one query per column: the board index serves it however many deals the stage holds)."""
-    totals = {}
+    """Totals per currency of the open columns in one grouped query (a covering index of open deals serves
+    it) and of the Won and Lost columns — deals closed in the last CLOSED_DAYS days — in another, then each
+    column's largest deals (one query per column: the board index serves it however many deals the stage
+    holds)."""
+    totals: dict[int, list[dict[str, Any]]] = {}
     for part in (
         qs.filter(status=Opportunity.Status.OPEN),
         closed_recently(qs.exclude(status=Opportunity.Status.OPEN)),
     ):
         for row in (
-            part.values("stage_id")
+            part.values("stage_id", "currency")
             .order_by()
             .annotate(n=Count("id"), amount_sum=Coalesce(Sum("amount"), ZERO), weighted_sum=Sum(weighted_expression()))
         ):
-            totals[row["stage_id"]] = row
+            totals.setdefault(row["stage_id"], []).append(row)
     for col in columns:
         for sid in col.stage_ids:
-            row = totals.get(sid)
-            if row:
+            for row in totals.get(sid, []):
                 col.count += row["n"]
-                col.amount += row["amount_sum"] or ZERO
-                col.weighted += Decimal(row["weighted_sum"] or 0)
-        col.weighted = col.weighted.quantize(Decimal("0.01"))
+                pair = col.money.setdefault(row["currency"], [ZERO, ZERO])
+                pair[0] += row["amount_sum"] or ZERO
+                pair[1] += Decimal(row["weighted_sum"] or 0)
         if col.count:
             page = column_page(qs, col, None, size)
             col.cards, col.next_cursor = page.items, page.next_cursor

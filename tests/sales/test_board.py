@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -94,6 +95,30 @@ def test_board_move_ok_conflict_and_undo(role_users: dict[str, Any], deals: dict
     assert r.status_code == 403
     opp.refresh_from_db()
     assert opp.stage == st["Prospecting"]
+
+
+def test_column_totals_are_kept_apart_per_currency(role_users: dict[str, Any]) -> None:
+    rep = role_users["rep"]
+    st = Stage.objects.get(pipeline__code="new_business", name_en="Prospecting")
+    for name, amount, currency in (("人民币单", "1000", "CNY"), ("人民币单二", "500", "CNY"), ("美元单", "200", "USD")):
+        services.create_opportunity(actor=rep, data={"name": name, "amount": amount, "currency": currency, "stage": st})
+    response = _client(rep).get("/opportunities/board/")
+    col = next(c for c in response.context["columns"] if c.key == str(st.pk))
+    # 1,500 CNY and 200 USD, never 1,700 of anything
+    assert [(t["currency"], t["amount"], t["weighted"]) for t in col.totals] == [
+        ("CNY", Decimal("1500"), Decimal("1500") * st.probability / 100),
+        ("USD", Decimal("200"), Decimal("200") * st.probability / 100),
+    ]
+    body = response.content.decode()
+    assert "1,500 CNY" in body and "200 USD" in body and "1,700" not in body
+    # the totals a move returns are split the same way
+    opp = Opportunity.objects.get(name="美元单")
+    r = _client(rep).post(
+        f"/opportunities/{opp.pk}/move/",
+        {"stage": Stage.objects.get(pipeline__code="new_business", name_en="Proposal").pk, "version": opp.version},
+        HTTP_ACCEPT="application/json",
+    )
+    assert r.json()["columns"][str(st.pk)]["totals"] == [{"currency": "CNY", "amount": "1,500", "weighted": "150"}]
 
 
 def test_load_more_column(role_users: dict[str, Any]) -> None:

@@ -59,6 +59,7 @@ class Lead(GatedModel):
             models.Index(fields=["team", "status", "updated_at", "id"], name="lead_team_status_idx"),
             models.Index(fields=["status", "updated_at", "id"], name="lead_status_upd_idx"),
             models.Index(fields=["updated_at", "id"], name="lead_updated_idx"),
+            models.Index(fields=["team", "created_at"], name="lead_team_created_idx"),  # funnel of a team
             models.Index(fields=["email"], name="lead_email_idx"),
             models.Index(fields=["phone"], name="lead_phone_idx"),
         ]

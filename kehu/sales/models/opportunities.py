@@ -74,10 +74,10 @@ class Opportunity(GatedModel):
         indexes = [
             # board columns: open cards of one stage, largest first
             models.Index(fields=["stage", "status", "amount", "id"], name="opp_board_idx"),
-            # board column totals: open deals per stage without reading the table (PostgreSQL covers them)
+            # board column totals: open deals per stage and currency without reading the table (PostgreSQL covers them)
             models.Index(
                 fields=["pipeline", "stage"],
-                include=["amount", "probability"],
+                include=["currency", "amount", "probability"],
                 condition=models.Q(status="open"),
                 name="opp_open_totals_idx",
             ),
@@ -88,6 +88,8 @@ class Opportunity(GatedModel):
             # funnel and forecast: deals started / closed in a period
             models.Index(fields=["pipeline", "started_on"], name="opp_pipeline_started_idx"),
             models.Index(fields=["pipeline", "closed_on"], name="opp_pipeline_closed_idx"),
+            models.Index(fields=["team", "started_on"], name="opp_team_started_idx"),
+            models.Index(fields=["team", "closed_on"], name="opp_team_closed_idx"),
             models.Index(fields=["status", "expected_close"], name="opp_status_close_idx"),
         ]
         constraints = [

@@ -211,7 +211,14 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
         columns = sales_queries.board_columns(pipeline)
         sales_queries.fill_board(columns, _board_qs(request, pipeline), size=0)
         body["columns"] = {
-            c.key: {"count": c.count, "amount": _money(c.amount), "weighted": _money(c.weighted)} for c in columns
+            c.key: {
+                "count": c.count,
+                "totals": [
+                    {"currency": t["currency"], "amount": _money(t["amount"]), "weighted": _money(t["weighted"])}
+                    for t in c.totals
+                ],
+            }
+            for c in columns
         }
     return JsonResponse(body, status=status)
 

@@ -41,8 +41,23 @@
       var t = columns[key];
       var set = function (sel, v) { var el = col.querySelector(sel); if (el) el.textContent = v; };
       set("[data-count]", t.count);
-      set("[data-amount]", t.amount);
-      set("[data-weighted]", t.weighted);
+      var box = col.querySelector("[data-totals]");
+      if (!box) return;  // amounts hidden from this user
+      var open = col.dataset.kind === "open";
+      box.replaceChildren.apply(box, (t.totals || []).map(function (m) {
+        var line = document.createElement("div");
+        var sum = document.createElement("span");
+        sum.className = "fw-semibold";
+        sum.textContent = m.amount + " " + m.currency;
+        line.appendChild(sum);
+        if (open) {
+          var w = document.createElement("span");
+          w.className = "muted";
+          w.textContent = "· " + board.dataset.msgWeighted + " " + m.weighted;
+          line.append(" ", w);
+        }
+        return line;
+      }));
     });
   }
 
