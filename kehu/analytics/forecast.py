@@ -13,16 +13,16 @@ actually won in that month.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
+from kehu.analytics.queries import DaysBetween
 from kehu.analytics.scope import Scope, add_months, month_start
 from kehu.sales.models import Stage, StageHistory
 
@@ -100,8 +100,25 @@ def _weighted_expr() -> ExpressionWrapper:
     return ExpressionWrapper(F("amount") * F("probability"), output_field=DecimalField(max_digits=20, decimal_places=2))
 
 
+def _median(histogram: dict[int, int]) -> float:
+    """The median of values given as value → how many times it occurs (the mean of the two middle ones
+    when there is an even number, as `statistics.median`)."""
+    n = sum(histogram.values())
+    lo, hi = (n - 1) // 2, n // 2  # positions of the middle value(s) in the sorted list
+    seen, low_value = 0, None
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if low_value is None and seen > lo:
+            low_value = value
+        if seen > hi:
+            return (low_value + value) / 2  # type: ignore[operator]
+    raise ValueError("empty histogram")
+
+
 def learn(user: Any, scope: Scope, *, before: dt.date | None = None) -> StageModel:
-    """Stage win rates and days-to-win from the deals in scope that closed in the learning window."""
+    """Stage win rates and days-to-win from the deals in scope that closed in the learning window. Both are
+    grouped in the database: deals by (pipeline, highest stage, outcome), and the stays of the latest won
+    deals by (stage, days from entering it to winning) — a few hundred rows whatever the data size."""
     today = before or timezone.localdate()
     closed = scope.deals(user).filter(
         status__in=["won", "lost"], closed_on__gte=today - dt.timedelta(days=LEARN_DAYS), closed_on__lt=today
@@ -124,15 +141,18 @@ def learn(user: Any, scope: Scope, *, before: dt.date | None = None) -> StageMod
     model.closed_deals = sum(r["n"] for r in rows)
     model.won_deals = sum(r["n"] for r in rows if r["status"] == "won")
     recent_won = closed.filter(status="won").order_by("-closed_on").values("pk")[:SAMPLE]
-    days: dict[int, list[int]] = defaultdict(list)
-    for stage_id, entered_at, closed_on in (
+    days: dict[int, dict[int, int]] = defaultdict(dict)
+    for stage_id, d, n in (
         StageHistory.objects.filter(opportunity__in=recent_won, stage__kind=Stage.Kind.OPEN)
-        .values_list("stage_id", "entered_at", "opportunity__closed_on")
-        .iterator()
+        .annotate(d=DaysBetween(F("opportunity__closed_on"), TruncDate("entered_at")))
+        .values("stage_id", "d")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("stage_id", "d", "n")
     ):
-        if closed_on is not None:
-            days[stage_id].append(max(0, (closed_on - timezone.localdate(entered_at)).days))
-    model.days_to_win = {sid: float(statistics.median(v)) for sid, v in days.items() if v}
+        key = max(0, int(d))
+        days[stage_id][key] = days[stage_id].get(key, 0) + n
+    model.days_to_win = {sid: _median(h) for sid, h in days.items() if h}
     return model
 
 
@@ -140,6 +160,15 @@ def _expected(model: StageModel, stage_id: int, entered: dt.date, today: dt.date
     rate = model.win_rate.get(stage_id, 0.0)
     close = entered + dt.timedelta(days=round(model.days_to_win.get(stage_id, 30.0)))
     return rate, max(close, today)
+
+
+def _day(value: Any) -> dt.date:
+    """A TruncDate/TruncMonth value as a date (SQLite may hand back a datetime or a string)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value  # type: ignore[no-any-return]
 
 
 def forecast(user: Any, scope: Scope, *, months: int = 6, past: int = 6, today: dt.date | None = None) -> Forecast:
@@ -161,7 +190,7 @@ def forecast(user: Any, scope: Scope, *, months: int = 6, past: int = 6, today: 
         )
     )
     for r in by_month:
-        m = r["m"].date() if isinstance(r["m"], dt.datetime) else r["m"]
+        m = None if r["m"] is None else _day(r["m"])
         target = undated if m is None else past_due if m < first else rows.get(m)
         if target is None:
             continue  # beyond the horizon
@@ -177,15 +206,21 @@ def forecast(user: Any, scope: Scope, *, months: int = 6, past: int = 6, today: 
         .annotate(total=Sum("amount"))
     )
     for w in won:
-        m = w["m"].date() if isinstance(w["m"], dt.datetime) else w["m"]
+        m = _day(w["m"])
         if m in rows:
             rows[m].closed += w["total"] or ZERO
     model = learn(user, scope, before=today)
-    for stage_id, entered_at, amount in open_deals.values_list("stage_id", "stage_entered_at", "amount").iterator():
-        rate, close = _expected(model, stage_id, timezone.localdate(entered_at), today)
+    # the open deals grouped by stage and the day they entered it: the model gives each group one close month
+    for stage_id, entered, amount in (
+        open_deals.annotate(day=TruncDate("stage_entered_at"))
+        .values("stage_id", "day")
+        .annotate(total=Sum("amount"))
+        .values_list("stage_id", "day", "total")
+    ):
+        rate, close = _expected(model, stage_id, _day(entered), today)
         m = month_start(close)
         if m in rows:
-            rows[m].predicted += Decimal(str(rate)) * amount
+            rows[m].predicted += Decimal(str(rate)) * (amount or ZERO)
     for month in [*rows.values(), past_due, undated]:
         month.weighted = month.weighted.quantize(Decimal("1"))
         month.predicted = month.predicted.quantize(Decimal("1"))
@@ -199,24 +234,52 @@ def forecast(user: Any, scope: Scope, *, months: int = 6, past: int = 6, today: 
 
 def backtest(user: Any, scope: Scope, model: StageModel, past: int, today: dt.date) -> list[Backtest]:
     """For each of the last `past` months: what the stage model would have forecast on its first day,
-    against what was won in it."""
+    against what was won in it. Two grouped queries for all the months: the stays in an open stage that span
+    a month's first instant, summed per (stage, day entered) with one column per month; and the won amount
+    per month."""
     first = month_start(today)
+    if past <= 0:
+        return []
+    starts = [add_months(first, -i) for i in range(past, 0, -1)]
+    instants = [timezone.make_aware(dt.datetime.combine(m, dt.time.min)) for m in starts]
     deals = scope.deals(user)
-    out = []
-    for i in range(past, 0, -1):
-        m = add_months(first, -i)
-        nxt = add_months(m, 1)
-        instant = timezone.make_aware(dt.datetime.combine(m, dt.time.min))
-        stays = StageHistory.objects.filter(
-            opportunity__in=deals.values("pk"),
-            stage__kind=Stage.Kind.OPEN,
-            entered_at__lt=instant,
-        ).filter(Q(left_at__isnull=True) | Q(left_at__gte=instant))
-        predicted = ZERO
-        for stage_id, entered_at, amount in stays.values_list("stage_id", "entered_at", "amount").iterator():
-            rate, close = _expected(model, stage_id, timezone.localdate(entered_at), m)
-            if m <= close < nxt:
-                predicted += Decimal(str(rate)) * amount
-        actual = deals.filter(status="won", closed_on__gte=m, closed_on__lt=nxt).aggregate(s=Sum("amount"))["s"] or ZERO
-        out.append(Backtest(m, predicted.quantize(Decimal("1")), actual))
-    return out
+    # a deal open at one of the instants started before the last one and closed (if at all) after the first
+    candidates = deals.filter(started_on__lt=starts[-1]).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gte=starts[0] - dt.timedelta(days=1))
+    )
+    spans = {
+        f"m{i}": Sum(
+            "amount", filter=Q(entered_at__lt=at) & (Q(left_at__isnull=True) | Q(left_at__gte=at)), default=ZERO
+        )
+        for i, at in enumerate(instants)
+    }
+    predicted = [ZERO] * past
+    for row in (
+        StageHistory.objects.filter(
+            opportunity__in=candidates.values("pk"), stage__kind=Stage.Kind.OPEN, entered_at__lt=instants[-1]
+        )
+        .filter(Q(left_at__isnull=True) | Q(left_at__gte=instants[0]))
+        .annotate(day=TruncDate("entered_at"))
+        .values("stage_id", "day")
+        .annotate(**spans)
+        .order_by()
+    ):
+        sums: dict[str, Any] = dict(row)
+        entered = _day(sums["day"])
+        for i, m in enumerate(starts):
+            amount = sums[f"m{i}"]
+            if not amount:
+                continue
+            rate, close = _expected(model, sums["stage_id"], entered, m)
+            if m <= close < add_months(m, 1):
+                predicted[i] += Decimal(str(rate)) * amount
+    actual: dict[dt.date, Decimal] = {}
+    for w in (
+        deals.filter(status="won", closed_on__gte=starts[0], closed_on__lt=first)
+        .order_by()
+        .annotate(m=TruncMonth("closed_on"))
+        .values("m")
+        .annotate(total=Sum("amount"))
+    ):
+        actual[_day(w["m"])] = w["total"] or ZERO
+    return [Backtest(m, predicted[i].quantize(Decimal("1")), actual.get(m, ZERO)) for i, m in enumerate(starts)]

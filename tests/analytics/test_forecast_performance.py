@@ -14,7 +14,7 @@ from django.utils import timezone
 from kehu.analytics import expansion, forecast, performance
 from kehu.analytics.scope import Scope, add_months, month_start
 from kehu.sales import services
-from kehu.sales.models import Opportunity, Pipeline, Product, Stage, Target
+from kehu.sales.models import Opportunity, Pipeline, Product, Stage, StageHistory, Target
 from kehu.sales.services.targets import set_target
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +131,31 @@ def test_past_months_compare_forecast_with_what_was_won(book: dict[str, Any]) ->
         assert b.error == b.forecast - b.actual
 
 
+def test_each_past_months_forecast_is_the_model_applied_to_the_deals_open_on_its_first_day(
+    book: dict[str, Any],
+) -> None:
+    rep = book["rep"]
+    f = forecast.forecast(rep, Scope(), today=TODAY, past=4)
+    model = f.model
+
+    # row by row: every stay in an open stage that spans the month's first instant, its stage's win rate
+    # times the amount, when the deal was expected to be won within that month
+    for b in f.backtest:
+        instant = timezone.make_aware(dt.datetime.combine(b.month, dt.time.min))
+        expected = Decimal(0)
+        for stay in StageHistory.objects.filter(opportunity__owner=rep, stage__kind="open", entered_at__lt=instant):
+            if stay.left_at is not None and stay.left_at < instant:
+                continue
+            close = timezone.localdate(stay.entered_at) + dt.timedelta(
+                days=round(model.days_to_win.get(stay.stage_id, 30.0))
+            )
+            if b.month <= max(close, b.month) < add_months(b.month, 1):
+                expected += Decimal(str(model.win_rate.get(stay.stage_id, 0.0))) * stay.amount
+        assert b.forecast == expected.quantize(Decimal("1")), b.month
+    # the book's deals were open 2–3 months ago: at least one of those months has a forecast
+    assert any(b.forecast for b in f.backtest)
+
+
 def test_targets_attainment_and_leaderboard(book: dict[str, Any], role_users: dict[str, Any]) -> None:
     manager, rep, other = role_users["manager"], book["rep"], book["other"]
     start = month_start(TODAY)
@@ -149,6 +174,10 @@ def test_targets_attainment_and_leaderboard(book: dict[str, Any], role_users: di
     assert ranked == sorted(ranked, key=lambda pk: -rows[pk].won)
     assert perf.total.target == Decimal(14000)
     assert perf.trend[-1].month == start and perf.trend[-1].target == Decimal(14000)
+    # the targets are in CNY: the same report in US dollars compares with no target, never with yuan
+    usd = performance.performance(manager, Scope(team=rep.team.parent, currency="USD"), "month", TODAY)
+    assert usd.total.target == 0 and usd.trend[-1].target == 0
+    assert all(r.target == 0 for r in usd.reps)
 
 
 def test_a_rep_sees_only_their_own_figures(book: dict[str, Any]) -> None:
