@@ -86,8 +86,10 @@ def period(kind: str, day: dt.date) -> tuple[dt.date, dt.date]:
     return start, add_months(start, 1)
 
 
-def _targets(kind: str, start: dt.date, end: dt.date, user_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
-    rows = Target.objects.filter(user_id__in=user_ids, start__gte=start, start__lt=end)
+def _targets(
+    kind: str, start: dt.date, end: dt.date, user_ids: list[int], currency: str
+) -> dict[int, tuple[Decimal, int]]:
+    rows = Target.objects.filter(user_id__in=user_ids, start__gte=start, start__lt=end, currency=currency)
     quarter: dict[int, tuple[Decimal, int]] = {}
     months: dict[int, tuple[Decimal, int]] = {}
     for t in rows:
@@ -99,9 +101,9 @@ def _targets(kind: str, start: dt.date, end: dt.date, user_ids: list[int]) -> di
     return months
 
 
-def team_target(kind: str, start: dt.date, end: dt.date, team: Any) -> tuple[Decimal, int] | None:
+def team_target(kind: str, start: dt.date, end: dt.date, team: Any, currency: str) -> tuple[Decimal, int] | None:
     """The team's own target for the period (quarter: its quarter target, else its monthly ones), or None."""
-    rows = list(Target.objects.filter(team=team, start__gte=start, start__lt=end))
+    rows = list(Target.objects.filter(team=team, start__gte=start, start__lt=end, currency=currency))
     quarter = [t for t in rows if t.period == Target.Period.QUARTER]
     chosen = quarter if kind == Target.Period.QUARTER and quarter else [t for t in rows if t.period == "month"]
     if not chosen:
@@ -150,7 +152,7 @@ def performance(user: Any, scope: Scope, kind: str, day: dt.date, *, trend_month
     ):
         rows[owner_id].open_pipeline = amount or ZERO
     if permissions.can(user, Target, "view"):
-        for uid, (amount, n) in _targets(kind, start, end, ids).items():
+        for uid, (amount, n) in _targets(kind, start, end, ids, scope.currency).items():
             rows[uid].target, rows[uid].target_deals = amount, n
     for owner_id, n in (
         permissions.visible(Activity, user)
@@ -185,7 +187,7 @@ def performance(user: Any, scope: Scope, kind: str, day: dt.date, *, trend_month
         total.tasks_on_time += rep.tasks_on_time
         total.tasks_overdue += rep.tasks_overdue
     if scope.team is not None and scope.owner is None and permissions.can(user, Target, "view"):
-        own = team_target(kind, start, end, scope.team)
+        own = team_target(kind, start, end, scope.team, scope.currency)
         if own is not None:
             total.target, total.target_deals = own
     return Performance(start, end, ranked, total, trend(user, scope, ids, end, trend_months))
@@ -203,7 +205,9 @@ def trend(user: Any, scope: Scope, ids: list[int], end: dt.date, months: int) ->
     targets: dict[dt.date, Decimal] = {}
     if permissions.can(user, Target, "view"):
         for start, amount in (
-            Target.objects.filter(user_id__in=ids, period=Target.Period.MONTH, start__gte=first, start__lt=end)
+            Target.objects.filter(
+                user_id__in=ids, period=Target.Period.MONTH, start__gte=first, start__lt=end, currency=scope.currency
+            )
             .order_by()
             .values_list("start")
             .annotate(s=Sum("amount"))
@@ -211,7 +215,7 @@ def trend(user: Any, scope: Scope, ids: list[int], end: dt.date, months: int) ->
             targets[start] = amount or ZERO
         if scope.team is not None and scope.owner is None:  # the team's own monthly targets where set
             for start, amount in Target.objects.filter(
-                team=scope.team, period=Target.Period.MONTH, start__gte=first, start__lt=end
+                team=scope.team, period=Target.Period.MONTH, start__gte=first, start__lt=end, currency=scope.currency
             ).values_list("start", "amount"):
                 targets[start] = amount
     points = []
