@@ -146,6 +146,7 @@ AXES_LOCKOUT_TEMPLATE = "users/locked_out.html"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["kehu.core.formats"]  # zh-hans amounts grouped by thousands
 TIME_ZONE = env.str("KEHU_TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
