@@ -33,6 +33,7 @@ from kehu.sales.models import (
 )
 from kehu.sales.pdf import CJK_FONT, quote_pdf
 from kehu.sales.services import catalogue, documents
+from kehu.sales.services.documents import contracts as contracts_module
 from kehu.users.models import Role, RolePermission, User
 from tests.factories import operator
 
@@ -408,6 +409,25 @@ def test_contract_files_type_and_size(role_users: dict[str, User], settings: Any
     assert "签字版" not in item.file.name and item.file.name.endswith(".pdf")  # stored under a random name
     documents.delete_contract_file(actor=rep, item=item)
     assert not ContractFile.objects.exists()
+
+
+def test_a_file_whose_row_cannot_be_saved_leaves_nothing_on_disk(
+    role_users: dict[str, User], settings: Any, tmp_path: Any, monkeypatch: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    rep = role_users["rep"]
+    contract = documents.create_contract(
+        actor=rep, data={"title": "服务合同", "customer": customer_of(rep), "start_date": dt.date(2026, 1, 1)}
+    )
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("the event log is unavailable")
+
+    monkeypatch.setattr(contracts_module.events, "record", broken)
+    with pytest.raises(RuntimeError):
+        documents.add_contract_file(actor=rep, contract=contract, upload=SimpleUploadedFile("签字版.pdf", b"%PDF-1.4"))
+    assert not ContractFile.objects.exists()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # the written file went with the row
 
 
 # --------------------------------------------------------------------------- payments

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, cast
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -167,17 +168,25 @@ def _check_upload(upload: Any) -> str:
     return ext
 
 
-@transaction.atomic
 def add_contract_file(*, actor: Any, contract: Contract, upload: Any) -> ContractFile:
-    """Attach a signed copy or an annex; stored under a random name, downloaded only through the gated view."""
+    """Attach a signed copy or an annex; stored under a random name, downloaded only through the gated view.
+    The file is written before its row; if the row cannot be saved, the written file is removed again."""
     core.require(actor, Contract, "change", contract)
     ext = _check_upload(upload)
     name = os.path.basename(str(upload.name))[:200]
     upload.name = f"{uuid.uuid4().hex}.{ext}"
     item = ContractFile(contract=contract, file=upload, name=name, size=upload.size, uploaded_by=actor)
-    item.save()
-    core.bump(Contract, contract.pk)
-    events.record(actor=actor, obj=contract, verb="updated", changes={"files": [None, name]}, parent=contract.customer)
+    try:
+        with transaction.atomic():
+            item.save()
+            core.bump(Contract, contract.pk)
+            events.record(
+                actor=actor, obj=contract, verb="updated", changes={"files": [None, name]}, parent=contract.customer
+            )
+    except BaseException:
+        if item.file.name:
+            default_storage.delete(item.file.name)
+        raise
     return item
 
 
@@ -191,8 +200,6 @@ def delete_contract_file(*, actor: Any, item: ContractFile) -> None:
     events.record(actor=actor, obj=contract, verb="updated", changes={"files": [name, None]}, parent=contract.customer)
 
     def remove() -> None:
-        from django.core.files.storage import default_storage
-
         default_storage.delete(path)
 
     events.after_commit(remove)
