@@ -17,9 +17,10 @@ from typing import Any, ClassVar
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -463,11 +464,22 @@ def check_if_match(request: Any, obj: Any) -> int | None:
     return obj.version
 
 
+def _file_digest(upload: UploadedFile) -> str:
+    """An uploaded file by its name and content, so a retried upload matches only the same file."""
+    digest = hashlib.sha256(str(upload.name).encode("utf-8", "surrogatepass"))
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return f"file:{digest.hexdigest()}"
+
+
 def _body_hash(request: Request) -> str:
     try:
         data = request.data
     except exceptions.ParseError:
         data = None
+    if isinstance(data, QueryDict):  # a form or multipart body: files by their content
+        data = {k: [_file_digest(v) if isinstance(v, UploadedFile) else v for v in data.getlist(k)] for k in data}
     text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 

@@ -1,20 +1,24 @@
-"""Read-side helpers of the sales domain, always through the gate: the board, the 360° page of a deal."""
+"""Read-side helpers of the sales domain, always through the gate: the board, the 360° page of a deal,
+contract files."""
 
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote as urlquote
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.http import FileResponse, Http404
 from django.utils import timezone
 
 from kehu.core import permissions
 from kehu.core.pagination import paginate
-from kehu.sales.models import Opportunity, Pipeline, Stage, StageHistory
+from kehu.sales.models import Contract, ContractFile, Opportunity, Pipeline, Stage, StageHistory
 
 BOARD_PAGE = 50
 CLOSED_DAYS = 30  # the Won and Lost columns show the deals closed in the last month
@@ -175,3 +179,28 @@ def customer_opportunities(user: Any, customer: Any, limit: int = 50) -> list[Op
     open_deals = list(qs.filter(status=Opportunity.Status.OPEN).order_by("expected_close", "-id")[:limit])
     closed = list(qs.exclude(status=Opportunity.Status.OPEN).order_by("-closed_on", "-id")[:limit])
     return open_deals + closed
+
+
+def contract_file(user: Any, contract_id: int, file_id: int, action: str = "view") -> ContractFile:
+    """One file of a contract the user may see (or `action` on), if the files field is readable to them;
+    404 otherwise, whether the contract, the file or the right is missing."""
+    contract = permissions.get_or_404(Contract, user, contract_id, action)
+    if not permissions.policy(user, Contract).can_read("files"):
+        raise Http404
+    item = ContractFile.objects.filter(contract=contract, pk=file_id).first()
+    if item is None:
+        raise Http404
+    return item
+
+
+def file_download(item: ContractFile) -> FileResponse:
+    """The stored file as an attachment under its original name, never rendered inline by the browser."""
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    content_type = mimetypes.guess_type(item.name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{urlquote(item.name)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from kehu.core.models import Event
-from kehu.sales.models import Payment, PriceList, Quote, SalesOrder
+from kehu.sales.models import ContractFile, Payment, PriceList, Quote, SalesOrder
 from kehu.sales.services import catalogue, documents
 from kehu.users.models import User
 from tests.api.conftest import make_customer
@@ -173,3 +174,55 @@ def test_catalogue_over_the_api(client_for: Callable[[str], APIClient], cat: dic
     assert {i["sku"]: i["price"] for i in set_price.json()["items"]} == {"CRM-1": "1000.00", "GW-1": "99.50"}
     bad = admin.post("/api/v1/price-lists/", {"name": "坏", "currency": "RMB1"}, format="json")
     assert bad.status_code == 400
+
+
+def test_contract_files_over_the_api(
+    users: dict[str, User], client_for: Callable[[str], APIClient], settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    customer = make_customer(users["rep"])
+    rep = client_for("rep")
+    contract = rep.post(
+        "/api/v1/contracts/", {"title": "合同", "customer": customer.pk, "start_date": "2026-05-01"}, format="json"
+    ).json()
+    url = f"/api/v1/contracts/{contract['id']}/files/"
+
+    # not a PDF though it says so; no file at all: a message under "file", nothing stored
+    fake = SimpleUploadedFile("签字版.pdf", b"<script>alert(1)</script>", content_type="application/pdf")
+    bad = rep.post(url, {"file": fake}, format="multipart")
+    assert bad.status_code == 400 and list(bad.json()["errors"]) == ["file"]
+    assert rep.post(url, {}, format="multipart").json()["errors"]["file"]
+    assert not ContractFile.objects.exists() and not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+    key = {"HTTP_IDEMPOTENCY_KEY": "upload-1"}
+    ok = rep.post(url, {"file": SimpleUploadedFile("签字版.pdf", b"%PDF-1.4 signed")}, format="multipart", **key)
+    assert ok.status_code == 201, ok.json()
+    item = ok.json()
+    # a retried upload of the same file is answered with the first response; another file under the key is refused
+    again = rep.post(url, {"file": SimpleUploadedFile("签字版.pdf", b"%PDF-1.4 signed")}, format="multipart", **key)
+    assert again.json() == item and again["Idempotent-Replayed"] == "true"
+    other_file = SimpleUploadedFile("签字版.pdf", b"%PDF-1.4 other")
+    assert rep.post(url, {"file": other_file}, format="multipart", **key).status_code == 422
+    assert ContractFile.objects.count() == 1
+    assert (item["name"], item["size"]) == ("签字版.pdf", 15)
+    listed = rep.get(f"/api/v1/contracts/{contract['id']}/").json()["files"]
+    assert [f["id"] for f in listed] == [item["id"]]
+
+    download = rep.get(item["download"])
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 signed"
+    assert "attachment" in download["Content-Disposition"]
+
+    # outside the scope (another region's rep) or without contracts at all (service agent): 404, nothing changes
+    for who in ("rep2", "agent"):
+        other = client_for(who)
+        assert other.get(item["download"]).status_code == 404
+        assert other.delete(item["download"]).status_code == 404
+        assert (
+            other.post(url, {"file": SimpleUploadedFile("x.pdf", b"%PDF-1.4")}, format="multipart").status_code == 404
+        )
+    assert ContractFile.objects.count() == 1
+
+    assert rep.delete(f"/api/v1/contracts/{contract['id']}/").status_code == 405  # a contract is never deleted
+    assert rep.delete(item["download"]).status_code == 204
+    assert not ContractFile.objects.exists()
+    assert rep.get(item["download"]).status_code == 404

@@ -175,7 +175,11 @@ class ContractFileSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "size", "uploaded_at", "download"]
 
     def get_download(self, obj: ContractFile) -> str:
-        return reverse("sales:contract_file", args=[obj.contract_id, obj.pk])
+        return reverse("api:contract-file", args=[obj.contract_id, obj.pk])
+
+
+class UploadSerializer(StrictSerializer):
+    file = serializers.FileField(help_text="The file to attach.")
 
 
 class ContractSerializer(GatedSerializer):

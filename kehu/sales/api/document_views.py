@@ -12,9 +12,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kehu.core import permissions
 from kehu.core.api import (
     GatedCRUDViewSet,
     GatedViewSet,
@@ -26,8 +28,10 @@ from kehu.core.api import (
     split_custom,
     with_etag,
 )
+from kehu.sales import queries as sales_queries
 from kehu.sales.api.document_serializers import (
     AcceptResultSerializer,
+    ContractFileSerializer,
     ContractSerializer,
     OrderStatusSerializer,
     PaymentSerializer,
@@ -37,6 +41,7 @@ from kehu.sales.api.document_serializers import (
     QuoteSerializer,
     ReceiveSerializer,
     SalesOrderSerializer,
+    UploadSerializer,
 )
 from kehu.sales.models import Contract, Payment, PriceList, Product, Quote
 from kehu.sales.pdf import quote_pdf
@@ -225,6 +230,43 @@ class ContractViewSet(GatedCRUDViewSet):
         return documents.update_contract(
             actor=self.request.user, contract=obj, values=data, custom=custom, expected_version=expected_version
         )
+
+    @extend_schema(
+        request={"multipart/form-data": UploadSerializer},
+        responses={201: ContractFileSerializer},
+        description="Attach a file (PDF, .docx, .xlsx, PNG or JPEG; the size limit is the upload limit) as "
+        "multipart/form-data with the field `file`.",
+    )
+    @action(detail=True, methods=["post"], url_path="files", parser_classes=[MultiPartParser])
+    @idempotent
+    def files(self, request: Request, pk: str | None = None) -> Response:
+        """Attach a signed copy or an annex."""
+        contract = self.get_object()
+        if not permissions.policy(request.user, Contract).can_read("files"):
+            raise exceptions.NotFound(_("Not found."))
+        body = UploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        item = documents.add_contract_file(actor=request.user, contract=contract, upload=body.validated_data["file"])
+        return Response(ContractFileSerializer(item).data, status=201)
+
+    @extend_schema(
+        methods=["GET"],
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")},
+    )
+    @extend_schema(methods=["DELETE"], responses={204: None})
+    @action(
+        detail=True,
+        methods=["get", "delete"],
+        url_path=r"files/(?P<file_id>[0-9]+)",
+        http_method_names=["get", "delete", "head", "options"],  # a file may be removed, the contract may not
+    )
+    def file(self, request: Request, pk: str | None = None, file_id: str | None = None) -> Any:
+        """Download one file of the contract (GET), or remove it (DELETE)."""
+        if request.method == "DELETE":
+            item = sales_queries.contract_file(request.user, int(pk or 0), int(file_id or 0), "change")
+            documents.delete_contract_file(actor=request.user, item=item)
+            return Response(status=204)
+        return sales_queries.file_download(sales_queries.contract_file(request.user, int(pk or 0), int(file_id or 0)))
 
 
 class PaymentFilterBackend(GateFilterBackend):

@@ -4,10 +4,8 @@ the step buttons. Thin: the gate reads, kehu.sales.services.documents writes."""
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote as urlquote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,11 +21,11 @@ from kehu.core.forms import apply_errors
 from kehu.core.lists import render_list
 from kehu.customers.models import Contact, Customer
 from kehu.customers.queries import custom_values, profile_fields
+from kehu.sales import queries as sales_queries
 from kehu.sales.forms.documents import ContractForm, PaymentForm, QuoteForm, ReceiveForm, UploadForm
 from kehu.sales.lists_documents import CONTRACT_LIST, ORDER_LIST, PAYMENT_LIST, QUOTE_LIST
 from kehu.sales.models import (
     Contract,
-    ContractFile,
     Opportunity,
     Payment,
     PriceListItem,
@@ -499,35 +497,16 @@ def contract_file_upload(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("sales:contract_detail", pk)
 
 
-def _contract_file(request: HttpRequest, pk: int, file_id: int, action: str = "view") -> ContractFile:
-    contract = permissions.get_or_404(Contract, request.user, pk, action)
-    if not permissions.policy(request.user, Contract).can_read("files"):
-        raise Http404
-    item = ContractFile.objects.filter(contract=contract, pk=file_id).first()
-    if item is None:
-        raise Http404
-    return item
-
-
 @login_required
 def contract_file(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
     """A contract's file, for users who may see the contract; never a public media address."""
-    item = _contract_file(request, pk, file_id)
-    try:
-        handle = item.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    content_type = mimetypes.guess_type(item.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{urlquote(item.name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return sales_queries.file_download(sales_queries.contract_file(request.user, pk, file_id))
 
 
 @login_required
 @require_POST
 def contract_file_delete(request: HttpRequest, pk: int, file_id: int) -> HttpResponse:
-    item = _contract_file(request, pk, file_id, "change")
+    item = sales_queries.contract_file(request.user, pk, file_id, "change")
     try:
         documents.delete_contract_file(actor=request.user, item=item)
         messages.success(request, _("File removed."))
