@@ -183,10 +183,11 @@ def _check_assignee(actor: Any, owner: Any, links: dict[str, Any]) -> None:
             raise ValidationError({"owner": [_("You may assign tasks only to people in your team.")]})
         if not permissions.can(owner, Task, "view"):
             raise ValidationError({"owner": [_("%(user)s cannot use tasks.") % {"user": owner}]})
-    for name, obj in links.items():
+    for obj in links.values():
         if obj is not None and not permissions.can(owner, obj, "view", obj):
+            kind = obj._meta.verbose_name  # translated: "客户", "商机" …, not the field's key
             raise ValidationError(
-                {"owner": [_("%(user)s cannot see the %(type)s of this task.") % {"user": owner, "type": name}]}
+                {"owner": [_("%(user)s cannot see the %(type)s of this task.") % {"user": owner, "type": kind}]}
             )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kehu.activities import services
 from kehu.activities.models import Activity, Task
@@ -175,6 +175,12 @@ def test_assignment_outside_scope_is_refused(users: dict[str, User], records: di
             actor=users["manager"], data={"title": "看客户", "customer": records["customer"]}, owner=users["rep_south"]
         )
     assert "owner" in err.value.message_dict
+    # the record is named in the user's language, not by a field key
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as err:
+        services.create_task(
+            actor=users["manager"], data={"title": "看客户", "customer": records["customer"]}, owner=users["rep_south"]
+        )
+    assert "客户" in err.value.message_dict["owner"][0] and "customer" not in err.value.message_dict["owner"][0]
     assert not Task.objects.exists()
 
 
