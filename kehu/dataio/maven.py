@@ -398,7 +398,7 @@ def _deals(
             chk.flag("deal_bad_id", _("Deals without an id or listed twice: not imported."), where, skip="opportunity")
             continue
         if len(ref) > 50:
-            chk.flag("deal_bad_id", _("Deals without an id or listed twice: not imported."), where, skip="opportunity")
+            chk.flag("deal_long_id", _("Deal ids longer than 50 characters: not imported."), where, skip="opportunity")
             continue
         seen.add(ref)
         stage = r["deal_stage"]

@@ -37,6 +37,8 @@ A4,Mei-Mei Johns,GTX Pro,,Prospecting,,,
 A5,Nobody Known,GTX Pro,Acme,Won,2017-01-02,2017-02-01,1
 A6,Anna Snelling,GTX Pro,Acme,Negotiating,2017-01-02,,
 A7,Anna Snelling,GTX Pro,Unknown Inc,Engaging,2017-13-01,,
+A1,Mei-Mei Johns,GTX Pro,Acme,Won,2017-01-02,2017-02-01,9999
+A8-THIS-ID-IS-FAR-TOO-LONG-TO-BE-ANY-REAL-DEALS-ID-AT-ALL,Anna Snelling,GTX Pro,Acme,Engaging,2017-01-02,,
 """
 
 
@@ -61,7 +63,8 @@ def test_flaws_are_reported_and_rows_kept_where_possible(tmp_path: Path, superus
     assert codes["deal_bad_agent"] == 1 and codes["deal_bad_stage"] == 1  # A5, A6: not imported, counted
     assert codes["deal_bad_account"] == 1 and codes["deal_bad_date"] == 1  # A7: imported without them
     assert codes["deal_no_account"] == 2 and codes["deal_no_dates"] == 2  # A2, A4; A4, A7
-    assert report.skipped["opportunity"] == 2
+    assert codes["deal_bad_id"] == 1 and codes["deal_long_id"] == 1  # A1 listed twice; A8's id is too long
+    assert report.skipped["opportunity"] == 4
     assert set(Opportunity.objects.values_list("external_ref", flat=True)) == {
         "maven:A1",
         "maven:A2",
