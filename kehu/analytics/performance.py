@@ -143,7 +143,7 @@ def performance(user: Any, scope: Scope, kind: str, day: dt.date, *, trend_month
         deals.filter(owner_id__in=ids, status="won", closed_on__gte=start, closed_on__lt=end)
         .order_by()
         .values("owner_id")
-        .annotate(total=Sum("amount"), n=Count("id"))
+        .annotate(total=Sum("amount"), n=Count("*"))
     )
     for r in won:
         rows[r["owner_id"]].won, rows[r["owner_id"]].won_deals = r["total"] or ZERO, r["n"]

@@ -285,7 +285,7 @@ def funnel(
 
 def _reach(result: Funnel, started: models.QuerySet, pipeline: Pipeline | None) -> None:
     rows = list(
-        started.values("pipeline_id", "status", "max_stage_order").annotate(n=Count("id")).order_by()
+        started.values("pipeline_id", "status", "max_stage_order").annotate(n=Count("*")).order_by()
     )  # one row per (pipeline, status, highest stage): a few dozen at most
     ids = {r["pipeline_id"] for r in rows} | ({pipeline.pk} if pipeline else set())
     if not ids:
@@ -335,7 +335,7 @@ def _reach(result: Funnel, started: models.QuerySet, pipeline: Pipeline | None) 
 def _outcomes(result: Funnel, closed: models.QuerySet) -> None:
     rows = list(
         closed.values("status", "currency")
-        .annotate(n=Count("id"), amount=Sum("amount"), days=Sum(DaysBetween(F("closed_on"), F("started_on"))))
+        .annotate(n=Count("*"), amount=Sum("amount"), days=Sum(DaysBetween(F("closed_on"), F("started_on"))))
         .order_by()
     )
     won_rows = [r for r in rows if r["status"] == S.WON]
@@ -363,7 +363,7 @@ def _median_days(won: models.QuerySet, n: int) -> float:
 
 def _grouped(closed: models.QuerySet, by: str) -> dict[int | None, Breakdown]:
     rows = list(
-        closed.values(f"{by}_id", "status", "currency").annotate(n=Count("id"), amount=Sum("amount")).order_by()
+        closed.values(f"{by}_id", "status", "currency").annotate(n=Count("*"), amount=Sum("amount")).order_by()
     )
     out: dict[int | None, Breakdown] = {}
     for r in rows:

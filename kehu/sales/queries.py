@@ -108,7 +108,7 @@ def fill_board(columns: list[Column], qs: QuerySet, size: int = BOARD_PAGE) -> N
         for row in (
             part.values("stage_id", "currency")
             .order_by()
-            .annotate(n=Count("id"), amount_sum=Coalesce(Sum("amount"), ZERO), weighted_sum=Sum(weighted_expression()))
+            .annotate(n=Count("*"), amount_sum=Coalesce(Sum("amount"), ZERO), weighted_sum=Sum(weighted_expression()))
         ):
             totals.setdefault(row["stage_id"], []).append(row)
     for col in columns:
