@@ -28,7 +28,7 @@ from kehu.sales.models import Stage, StageHistory
 
 COMMIT_PROBABILITY = 70  # open deals at or above this probability are "commit"
 LEARN_DAYS = 730  # closed deals of the last two years teach the stage model
-SAMPLE = 20_000  # at most this many recent won deals give the cycle times
+SAMPLE = 5_000  # the cycle times come from this many of the most recent won deals
 ZERO = Decimal("0")
 
 
@@ -123,7 +123,7 @@ def learn(user: Any, scope: Scope, *, before: dt.date | None = None) -> StageMod
     closed = scope.deals(user).filter(
         status__in=["won", "lost"], closed_on__gte=today - dt.timedelta(days=LEARN_DAYS), closed_on__lt=today
     )
-    rows = list(closed.order_by().values("pipeline_id", "max_stage_order", "status").annotate(n=Count("id")))
+    rows = list(closed.order_by().values("pipeline_id", "max_stage_order", "status").annotate(n=Count("*")))
     stages = list(Stage.objects.filter(kind=Stage.Kind.OPEN))
     model = StageModel()
     for s in stages:
@@ -140,15 +140,19 @@ def learn(user: Any, scope: Scope, *, before: dt.date | None = None) -> StageMod
             model.win_rate[s.pk] = won / reached
     model.closed_deals = sum(r["n"] for r in rows)
     model.won_deals = sum(r["n"] for r in rows if r["status"] == "won")
-    recent_won = closed.filter(status="won").order_by("-closed_on").values("pk")[:SAMPLE]
+    winners = closed.filter(status="won")
+    if model.won_deals > SAMPLE:  # the most recent SAMPLE won deals (with the others won on the cut-off day)
+        cutoff = winners.order_by("-closed_on").values_list("closed_on", flat=True)[SAMPLE - 1]
+        winners = winners.filter(closed_on__gte=cutoff)
     days: dict[int, dict[int, int]] = defaultdict(dict)
+    # from the deals' side, so the index that found the deals also gives their close date
     for stage_id, d, n in (
-        StageHistory.objects.filter(opportunity__in=recent_won, stage__kind=Stage.Kind.OPEN)
-        .annotate(d=DaysBetween(F("opportunity__closed_on"), TruncDate("entered_at")))
-        .values("stage_id", "d")
-        .annotate(n=Count("id"))
+        winners.filter(stage_history__stage__kind=Stage.Kind.OPEN)
+        .annotate(d=DaysBetween(F("closed_on"), TruncDate("stage_history__entered_at")))
+        .values("stage_history__stage_id", "d")
+        .annotate(n=Count("*"))
         .order_by()
-        .values_list("stage_id", "d", "n")
+        .values_list("stage_history__stage_id", "d", "n")
     ):
         key = max(0, int(d))
         days[stage_id][key] = days[stage_id].get(key, 0) + n
@@ -183,7 +187,7 @@ def forecast(user: Any, scope: Scope, *, months: int = 6, past: int = 6, today: 
         open_deals.annotate(m=TruncMonth("expected_close"))
         .values("m")
         .annotate(
-            n=Count("id"),
+            n=Count("*"),
             total=Sum("amount"),
             wsum=Sum(_weighted_expr()),
             csum=Sum("amount", filter=Q(probability__gte=COMMIT_PROBABILITY)),
@@ -253,10 +257,11 @@ def backtest(user: Any, scope: Scope, model: StageModel, past: int, today: dt.da
         )
         for i, at in enumerate(instants)
     }
+    open_stages = list(Stage.objects.filter(kind=Stage.Kind.OPEN).values_list("pk", flat=True))
     predicted = [ZERO] * past
     for row in (
         StageHistory.objects.filter(
-            opportunity__in=candidates.values("pk"), stage__kind=Stage.Kind.OPEN, entered_at__lt=instants[-1]
+            opportunity__in=candidates.values("pk"), stage_id__in=open_stages, entered_at__lt=instants[-1]
         )
         .filter(Q(left_at__isnull=True) | Q(left_at__gte=instants[0]))
         .annotate(day=TruncDate("entered_at"))

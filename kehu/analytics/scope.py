@@ -10,6 +10,7 @@ from typing import Any
 from django.db import models
 
 from kehu.core import permissions
+from kehu.sales import queries as sales_queries
 from kehu.sales.models import Opportunity, Pipeline
 from kehu.users.models import Team
 
@@ -47,12 +48,5 @@ def add_months(day: dt.date, n: int) -> dt.date:
 
 
 def currencies(user: Any) -> list[str]:
-    """The currencies of the deals the user may see (the report's currency choices), most used first."""
-    rows = (
-        permissions.visible(Opportunity, user)
-        .order_by()
-        .values_list("currency")
-        .annotate(n=models.Count("id"))
-        .order_by("-n", "currency")
-    )
-    return [c for c, _n in rows]
+    """The currencies a report may be shown in, most used first (see `sales.queries.deal_currencies`)."""
+    return sales_queries.deal_currencies()

@@ -45,6 +45,7 @@ from kehu.core.models import Event, PicklistOption
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer, LifecycleStage
 from kehu.dataio import maven
+from kehu.sales import queries as sales_queries
 from kehu.sales import services as sales_services
 from kehu.sales.models import (
     Opportunity,
@@ -102,6 +103,7 @@ def import_maven(path: Path, *, actor: User) -> ImportReport:
         products = _ensure_products(actor, data, report)
         customers = _ensure_customers(actor, data, users, report)
         _import_deals(actor, data, stages, users, products, customers, report)
+    sales_queries.forget_currencies()  # the bulk path bypasses the services that keep that list current
     report.seconds = time.perf_counter() - started
     return report
 

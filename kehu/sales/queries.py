@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote as urlquote
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -20,6 +21,8 @@ from kehu.core import permissions
 from kehu.core.pagination import paginate
 from kehu.sales.models import Contract, ContractFile, Opportunity, Pipeline, Stage, StageHistory
 
+CURRENCIES_KEY = "kehu:sales:deal-currencies"
+CURRENCIES_SECONDS = 600
 BOARD_PAGE = 50
 CLOSED_DAYS = 30  # the Won and Lost columns show the deals closed in the last month
 ZERO = Decimal("0")
@@ -204,3 +207,27 @@ def file_download(item: ContractFile) -> FileResponse:
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{urlquote(item.name)}"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def deal_currencies() -> list[str]:
+    """The currencies deals are recorded in, most used first: the reports' currency choices. One grouped scan of
+    every deal, kept in the cache for CURRENCIES_SECONDS and dropped as soon as a deal brings a new currency
+    (`note_currency`). The same list for every user: a currency code tells nothing about any one deal."""
+    cached = cache.get(CURRENCIES_KEY)
+    if cached is None:
+        rows = Opportunity.objects.order_by().values_list("currency").annotate(n=Count("*")).order_by("-n", "currency")
+        cached = [c for c, _n in rows]
+        cache.set(CURRENCIES_KEY, cached, CURRENCIES_SECONDS)
+    return list(cached)
+
+
+def note_currency(code: str) -> None:
+    """A deal was saved in `code`: if the cached list lacks it, drop the list so the next report rebuilds it."""
+    cached = cache.get(CURRENCIES_KEY)
+    if cached is not None and code not in cached:
+        cache.delete(CURRENCIES_KEY)
+
+
+def forget_currencies() -> None:
+    """Drop the cached list (after bulk writes that bypass the services: imports, demo data)."""
+    cache.delete(CURRENCIES_KEY)

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from kehu.analytics import expansion, forecast, performance
-from kehu.analytics.scope import Scope, add_months, month_start
+from kehu.analytics.scope import Scope, add_months, currencies, month_start
 from kehu.sales import services
 from kehu.sales.models import Opportunity, Pipeline, Product, Stage, StageHistory, Target
 from kehu.sales.services.targets import set_target
@@ -89,6 +89,17 @@ def test_the_stage_model_learns_win_rates_and_days_to_win_from_closed_deals(book
     # every won deal entered Proposal 20 days before it was won
     assert model.days_to_win[st["Proposal"].pk] == 20
     assert (model.closed_deals, model.won_deals) == (10, 4)
+    # from Prospecting (entered 90 days ago) the four wins took 50, 51, 52 and 53 days: the median is 51.5
+    assert model.days_to_win[st["Prospecting"].pk] == 51.5
+
+
+def test_days_to_win_come_from_the_most_recent_won_deals(book: dict[str, Any], monkeypatch: Any) -> None:
+    monkeypatch.setattr(forecast, "SAMPLE", 1)
+    model = forecast.learn(book["rep"], Scope())
+
+    # only the latest win (37 days ago, 53 days after entering Prospecting) teaches the cycle times
+    assert model.days_to_win[stages()["Prospecting"].pk] == 53
+    assert model.won_deals == 4  # the win rates still count every closed deal
 
 
 def test_open_deals_are_forecast_by_stage_and_by_expected_close(book: dict[str, Any]) -> None:
@@ -244,3 +255,17 @@ def test_expansion_suggests_what_similar_customers_bought_together(
     assert s.lift == pytest.approx((5 / 8) / (5 / 11))
     # C was never bought with A: no suggestion without evidence
     assert c not in [x.product for x in found]
+
+
+def test_report_currencies_follow_new_deals_at_once(
+    book: dict[str, Any], django_assert_num_queries: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    rep = book["rep"]
+    assert currencies(rep) == ["CNY"]
+    with django_assert_num_queries(0):  # kept: the reports do not scan every deal on each page view
+        assert currencies(rep) == ["CNY"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.create_opportunity(
+            actor=rep, data={"name": "美元单", "customer": book["customer"], "amount": "10", "currency": "USD"}
+        )
+    assert currencies(rep) == ["CNY", "USD"]

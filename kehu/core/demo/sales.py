@@ -28,6 +28,7 @@ from kehu.core.demo.generate import DAY, Stats, cached_search_tokens, explicit_t
 from kehu.core.demo.org import Org
 from kehu.core.models import Event, PicklistOption
 from kehu.customers.models import Customer
+from kehu.sales import queries as sales_queries
 from kehu.sales.models import (
     Lead,
     Opportunity,
@@ -478,15 +479,16 @@ def load_sales(
     setback: float = 0.0,
     stale_days: int = 0,
     owners: list[User] | None = None,
+    days: int = 365,
 ) -> Stats:
     """Opportunities spread over the existing customers (their owners sell them), with lines, contact
     roles, stage history, events and search entries; with `activities`, follow-ups per deal, tasks per rep
     and monthly targets. Batch `i` draws from its own seed, so a resumed run makes the same data.
     `setback` is the chance a deal falls back one stage at each step (longer stage histories, as the
     benchmark's 5 rows per deal); `stale_days` closes deals left open longer as lost; `owners` spreads deals
-    over those users instead of the customers' owners."""
+    over those users instead of the customers' owners; `days` is how far back the first deals start."""
     stats = stats or Stats()
-    ctx = SalesContext(org, now=now, history=history)
+    ctx = SalesContext(org, now=now, history=history, days=days)
     ctx.setback, ctx.stale_days, ctx.owners = setback, stale_days, list(owners or [])
     catalogue = ensure_catalogue()
     customers = [c for c in _customers(ctx) if c.relationship != "supplier"]
@@ -545,6 +547,7 @@ def load_sales(
                     batch_size,
                 )
             _targets(ctx, all_rows)
+    sales_queries.forget_currencies()  # written in bulk, past the services that keep that list current
     return stats
 
 

@@ -21,6 +21,7 @@ from kehu.core import events, permissions
 from kehu.core import services as core
 from kehu.core.models import PicklistOption
 from kehu.customers.models import Contact, Customer
+from kehu.sales import queries as sales_queries
 from kehu.sales.models import (
     Opportunity,
     OpportunityContact,
@@ -135,6 +136,7 @@ def create_opportunity(
     line_list = list(lines)
     if line_list:
         set_lines(actor=actor, opp=opp, lines=line_list, record=False)
+    events.after_commit(lambda: sales_queries.note_currency(opp.currency))
     return opp
 
 
@@ -171,6 +173,8 @@ def update_opportunity(
     )
     if "amount" in changes:
         StageHistory.objects.filter(opportunity=opp, left_at__isnull=True).update(amount=opp.amount)
+    if "currency" in changes:
+        events.after_commit(lambda: sales_queries.note_currency(opp.currency))
     return changes
 
 
