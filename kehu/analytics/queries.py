@@ -4,10 +4,10 @@ Everything starts from the gate (`permissions.visible`): a user's figures count 
 they may see. Aggregates run in the database, a fixed handful of queries whatever the data size:
 
 1. deals started in the period, grouped by pipeline, status and highest stage reached → reach per stage;
-2. deals closed in the period, grouped by status and currency → won, lost, win rate, amounts, cycle sum;
+2. deals closed in the period, grouped by owner, team, status and currency → won, lost, win rate, amounts,
+   cycle sum, and the breakdowns by owner and by team;
 3. the median cycle (PostgreSQL: percentile_cont; elsewhere: the middle rows of an ordered query);
 4. leads created in the period and how many of them have a follow-up;
-5. and 6. the closed deals grouped by owner and by team;
 plus the stages of the pipelines involved and the names of owners and teams.
 
 Periods are whole days in Kehu's time zone, `start` and `end` both included.
@@ -276,9 +276,15 @@ def funnel(
         deals = deals.filter(source=source)
     _reach(result, deals.filter(started_on__gte=start, started_on__lte=end), pipe_obj)
     closed = deals.filter(closed_on__gte=start, closed_on__lte=end, status__in=CLOSED)
-    _outcomes(result, closed)
-    result.by_owner = _by_owner(closed)
-    result.by_team = _by_team(closed, team_obj)
+    # one grouped pass over the period's closed deals gives the outcomes and both breakdowns
+    rows = list(
+        closed.values("owner_id", "team_id", "status", "currency")
+        .annotate(n=Count("*"), amount=Sum("amount"), days=Sum(DaysBetween(F("closed_on"), F("started_on"))))
+        .order_by()
+    )
+    _outcomes(result, rows, closed)
+    result.by_owner = _by_owner(rows)
+    result.by_team = _by_team(rows, team_obj)
     _leads(result, user, start, end, owner, teams, source)
     return result
 
@@ -332,17 +338,17 @@ def _reach(result: Funnel, started: models.QuerySet, pipeline: Pipeline | None) 
         result.won_started += won
 
 
-def _outcomes(result: Funnel, closed: models.QuerySet) -> None:
-    rows = list(
-        closed.values("status", "currency")
-        .annotate(n=Count("*"), amount=Sum("amount"), days=Sum(DaysBetween(F("closed_on"), F("started_on"))))
-        .order_by()
-    )
+def _outcomes(result: Funnel, rows: list[dict[str, Any]], closed: models.QuerySet) -> None:
     won_rows = [r for r in rows if r["status"] == S.WON]
     result.won = sum(r["n"] for r in won_rows)
     result.lost = sum(r["n"] for r in rows if r["status"] == S.LOST)
+    per_currency: dict[str, Money] = {}
+    for r in won_rows:
+        m = per_currency.setdefault(r["currency"], Money(r["currency"], Decimal("0"), 0))
+        m.amount += r["amount"] or Decimal("0")
+        m.count += r["n"]
     result.won_amounts = sorted(
-        (Money(r["currency"], _money(r["amount"]), r["n"]) for r in won_rows),
+        (Money(m.currency, _money(m.amount), m.count) for m in per_currency.values()),
         key=lambda m: (-m.amount, m.currency),
     )
     if result.won:
@@ -361,17 +367,15 @@ def _median_days(won: models.QuerySet, n: int) -> float:
     return round(sum(middle) / len(middle), 1)
 
 
-def _grouped(closed: models.QuerySet, by: str) -> dict[int | None, Breakdown]:
-    rows = list(
-        closed.values(f"{by}_id", "status", "currency").annotate(n=Count("*"), amount=Sum("amount")).order_by()
-    )
+def _grouped(rows: list[dict[str, Any]], by: str) -> dict[int | None, Breakdown]:
+    """The closed-deal rows (owner, team, status, currency) summed per owner or per team."""
     out: dict[int | None, Breakdown] = {}
     for r in rows:
         key = r[f"{by}_id"]
         item = out.setdefault(key, Breakdown(key, ""))
         if r["status"] == S.WON:
             item.won += r["n"]
-            item.amounts.append(Money(r["currency"], _money(r["amount"]), r["n"]))
+            _merge(item, Breakdown(key, "", amounts=[Money(r["currency"], _money(r["amount"]), r["n"])]))
         else:
             item.lost += r["n"]
     return out
@@ -395,8 +399,8 @@ def _sorted(rows: list[Breakdown]) -> list[Breakdown]:
     return sorted(rows, key=lambda b: (-(b.amounts[0].amount if b.amounts else 0), -b.won, b.name))
 
 
-def _by_owner(closed: models.QuerySet) -> list[Breakdown]:
-    out = _grouped(closed, "owner")
+def _by_owner(rows: list[dict[str, Any]]) -> list[Breakdown]:
+    out = _grouped(rows, "owner")
     for user in User.objects.filter(pk__in=[k for k in out if k is not None]).only(
         "id", "username", "display_name", "first_name", "last_name"
     ):
@@ -404,12 +408,12 @@ def _by_owner(closed: models.QuerySet) -> list[Breakdown]:
     return _sorted(list(out.values()))
 
 
-def _by_team(closed: models.QuerySet, anchor: Team | None) -> list[Breakdown]:
+def _by_team(rows: list[dict[str, Any]], anchor: Team | None) -> list[Breakdown]:
     """Closed deals per team, rolled up to one level of the team tree: the sub-teams of the filtered team
     (or the top-level teams), going one level deeper while everything sits in a single team. A row's
     figures include its sub-teams, as the team filter does; `direct` rows hold deals of the level's
     parent team itself, "no team" rows deals without one (their `key` is None)."""
-    raw = _grouped(closed, "team")
+    raw = _grouped(rows, "team")
     teams = {t.pk: t for t in Team.objects.only("id", "name", "path")}
     level = anchor.path if anchor else "/"
     while True:
