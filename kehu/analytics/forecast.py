@@ -85,15 +85,23 @@ class Forecast:
 
     @property
     def mean_abs_error(self) -> Decimal | None:
-        """The mean of |forecast − actual| over the back-tested months, in the currency's units."""
-        if not self.backtest:
-            return None
-        return (sum((abs(b.error) for b in self.backtest), ZERO) / len(self.backtest)).quantize(Decimal("1"))
+        return mean_abs_error(self.backtest)
 
     @property
     def mean_abs_error_pct(self) -> float | None:
-        errs = [abs(b.error_pct) for b in self.backtest if b.error_pct is not None]
-        return sum(errs) / len(errs) if errs else None
+        return mean_abs_error_pct(self.backtest)
+
+
+def mean_abs_error(rows: list[Backtest]) -> Decimal | None:
+    """The mean of |forecast − actual| over the back-tested months, in the currency's units."""
+    if not rows:
+        return None
+    return (sum((abs(b.error) for b in rows), ZERO) / len(rows)).quantize(Decimal("1"))
+
+
+def mean_abs_error_pct(rows: list[Backtest]) -> float | None:
+    errs = [abs(b.error_pct) for b in rows if b.error_pct is not None]
+    return sum(errs) / len(errs) if errs else None
 
 
 def _weighted_expr() -> ExpressionWrapper:

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
@@ -225,6 +226,8 @@ def funnel_export(request: HttpRequest) -> HttpResponse:
 
 # --------------------------------------------------------------------------- forecast (S5)
 
+BACKTEST_MONTHS = 6
+
 
 def short_month(day: dt.date) -> str:
     """A month as a chart axis shows it: "2026年11月", "Nov 2026"."""
@@ -322,7 +325,7 @@ def forecast(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "can_export": permissions.can(request.user, OPPORTUNITY, "export")}
     if form.is_valid():
         scope = form.scope()
-        fc = forecasting.forecast(request.user, scope)
+        fc = forecasting.forecast(request.user, scope, past=0)  # the back-test section loads after the page
         links = ScopeLinks(scope)
         first = fc.months[0].month
         context.update(
@@ -350,6 +353,28 @@ def forecast(request: HttpRequest) -> HttpResponse:
             query=request.GET.urlencode(),
         )
     return render(request, "analytics/forecast.html", context)
+
+
+@login_required
+def forecast_backtest(request: HttpRequest) -> HttpResponse:
+    """The forecast page's "Forecast vs. actual" section, loaded after the page (htmx): the back-test reads the
+    stage history of every deal open in the last six months, the slowest part of the report."""
+    _require_reports(request.user)
+    form = ForecastForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return render(request, "analytics/_filter_errors.html", {"form": form}, status=400)
+    scope = form.scope()
+    model = forecasting.learn(request.user, scope)
+    rows = forecasting.backtest(request.user, scope, model, BACKTEST_MONTHS, timezone.localdate())
+    return render(
+        request,
+        "analytics/_forecast_backtest.html",
+        {
+            "backtest": rows,
+            "mean_abs_error": forecasting.mean_abs_error(rows),
+            "mean_abs_error_pct": forecasting.mean_abs_error_pct(rows),
+        },
+    )
 
 
 def _pct_plain(value: float | None) -> Any:

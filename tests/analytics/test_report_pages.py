@@ -90,6 +90,37 @@ def test_forecast_page_shows_the_query_figures_with_links(role_users: dict[str, 
     assert "Export" in html
 
 
+def test_forecast_vs_actual_loads_after_the_page(role_users: dict[str, User], book: dict[str, Any]) -> None:
+    manager = role_users["manager"]
+    client = login(manager)
+    html = client.get(reverse("analytics:forecast"), {"currency": "CNY"}).content.decode()
+    # the page asks for the section with its own filters and shows a loading state until it arrives
+    assert f'hx-get="{reverse("analytics:forecast_backtest")}?currency=CNY"' in html and "Loading…" in html
+
+    part = client.get(reverse("analytics:forecast_backtest"), {"currency": "CNY"}, HTTP_HX_REQUEST="true")
+    fc = forecasting.forecast(fresh(manager), Scope())
+    body = part.content.decode()
+    assert part.status_code == 200 and "Forecast vs. actual" in body and "<html" not in body
+    for b in fc.backtest:
+        assert f">{money(b.actual)}<" in body and f">{money(b.forecast)}<" in body
+    assert "Mean absolute error" in body
+
+    # the section goes through the gate like the page: last month the southern rep won 4,321, which their
+    # manager sees and the eastern rep does not
+    south = role_users["rep_south"]
+    won_then = timezone.now() - dt.timedelta(days=TODAY.day + 3)  # a few days before this month began
+    opp = services.create_opportunity(
+        actor=south, data={"name": "South last month", "amount": Decimal(4321)}, at=won_then - dt.timedelta(days=9)
+    )
+    services.move_stage(actor=south, opp=opp, stage=stages()["Won"], at=won_then)
+    assert "4,321" in client.get(reverse("analytics:forecast_backtest")).content.decode()
+    rep_body = login(role_users["rep"]).get(reverse("analytics:forecast_backtest")).content.decode()
+    assert "Forecast vs. actual" in rep_body and "4,321" not in rep_body
+    # bad filters: the message, no figures
+    bad = client.get(reverse("analytics:forecast_backtest"), {"currency": "XXX"})
+    assert bad.status_code == 400 and "Check the filters" in bad.content.decode()
+
+
 def test_forecast_links_list_the_same_deals(role_users: dict[str, User], book: dict[str, Any]) -> None:
     rep = role_users["rep"]
     client = login(rep)
@@ -168,7 +199,7 @@ def test_a_rep_sees_only_themselves_on_the_leaderboard(role_users: dict[str, Use
 @pytest.mark.parametrize("name", ["agent", "nobody"])
 def test_users_without_deals_cannot_open_the_reports(role_users: dict[str, User], name: str) -> None:
     client = login(role_users[name])
-    for url in ("forecast", "forecast_export", "performance", "performance_export"):
+    for url in ("forecast", "forecast_export", "forecast_backtest", "performance", "performance_export"):
         assert client.get(reverse(f"analytics:{url}")).status_code == 403
     assert client.get(reverse("analytics:targets")).status_code == 403
     home = client.get(reverse("home")).content.decode()
@@ -337,6 +368,7 @@ def test_report_pages_use_a_bounded_number_of_queries(
     client = login(manager)
     pages = [
         (reverse("analytics:forecast"), 40),
+        (reverse("analytics:forecast_backtest"), 25),
         (reverse("analytics:performance"), 40),
         (reverse("analytics:targets"), 25),
     ]
