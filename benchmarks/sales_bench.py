@@ -6,7 +6,8 @@ query functions alone.
 
 - Funnel, one year, all teams: /reports/funnel/?period=custom&start=…&end=… as the administrator.
 - Funnel, one team, one quarter: the same for the 50-person team 大客户一部 and the last full quarter.
-- Forecast page for that 50-person team: /reports/forecast/?team=… as the administrator.
+- Forecast page for that 50-person team: /reports/forecast/?team=… as the administrator, and its
+  "forecast vs. actual" section, which the page loads right after itself (/reports/forecast/backtest/?team=…).
 - Board of each pipeline: /opportunities/board/?pipeline=… as the administrator: the first paint of every
   column (its top 50 cards and the column totals); the number of open cards is printed.
 Each URL is requested once to warm up, then --runs times; p50/p95 of server time and the SQL query count
@@ -42,7 +43,7 @@ def main() -> int:
 
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import setup_test_environment
     from django.utils import timezone
 
     from kehu.analytics import forecast as forecast_q
@@ -78,13 +79,19 @@ def main() -> int:
         return out
 
     def page(label: str, url: str, goal: float) -> None:
-        with CaptureQueriesContext(connection) as ctx:
+        executed: list[str] = []
+
+        def count(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+            executed.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
             response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         ms = timed(lambda: client.get(url), args.runs)
         print(
             f"{label:48} p50 {statistics.median(ms):7.1f} ms  p95 {percentile(ms, 95):7.1f} ms  "
-            f"{len(ctx.captured_queries):3d} queries  (goal < {goal:.0f} ms)"
+            f"{len(executed):3d} queries  (goal < {goal:.0f} ms)"
         )
 
     def query(label: str, fn, goal: float) -> None:  # noqa: ANN001
@@ -110,7 +117,12 @@ def main() -> int:
         200,
     )
     query(f"forecast query, {members}-person team", lambda: forecast_q.forecast(admin, Scope(team=team)), 500)
+    scope = Scope(team=team)
+    model = forecast_q.learn(admin, scope)
+    query("  of which: learning the stage model", lambda: forecast_q.learn(admin, scope), 500)
+    query("  of which: six back-tested months", lambda: forecast_q.backtest(admin, scope, model, 6, today), 500)
     page(f"forecast page, {members}-person team", f"/reports/forecast/?team={team.pk}", 500)
+    page("  its forecast-vs-actual section (loaded after)", f"/reports/forecast/backtest/?team={team.pk}", 500)
     for p in Pipeline.objects.filter(active=True).order_by("order"):
         n = Opportunity.objects.filter(pipeline=p, status="open").count()
         page(f"board {p.code}, {n:,} open cards", f"/opportunities/board/?pipeline={p.pk}", 300)
