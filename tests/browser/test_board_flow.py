@@ -53,7 +53,7 @@ def test_drag_card_updates_totals_and_undo(live_server: Any, browser: Any) -> No
     src = page.locator(f'.board-col[data-column="{prospecting.pk}"]')
     dst = page.locator(f'.board-col[data-column="{proposal.pk}"]')
     assert src.locator("[data-count]").inner_text() == "2"
-    assert src.locator("[data-amount]").inner_text() == "15,000"
+    assert src.locator("[data-totals]").inner_text().split() == ["15,000", "CNY", "·", "weighted", "1,500"]
     assert dst.locator("[data-count]").inner_text() == "0"
 
     card = src.locator(".deal-card", has_text="Big deal")
@@ -63,8 +63,9 @@ def test_drag_card_updates_totals_and_undo(live_server: Any, browser: Any) -> No
         f"document.querySelector('.board-col[data-column=\"{proposal.pk}\"] [data-count]').textContent === '1'"
     )
     assert src.locator("[data-count]").inner_text() == "1"
-    assert src.locator("[data-amount]").inner_text() == "3,000"
-    assert dst.locator("[data-amount]").inner_text() == "12,000"
+    # the totals come back from the server per currency and are rebuilt in both columns
+    assert src.locator("[data-totals]").inner_text().split() == ["3,000", "CNY", "·", "weighted", "300"]
+    assert dst.locator("[data-totals]").inner_text().split() == ["12,000", "CNY", "·", "weighted", "6,000"]
     assert dst.locator(".deal-card", has_text="Big deal").count() == 1
 
     page.click("#board-toast [data-undo]")
@@ -72,6 +73,7 @@ def test_drag_card_updates_totals_and_undo(live_server: Any, browser: Any) -> No
         f"document.querySelector('.board-col[data-column=\"{prospecting.pk}\"] [data-count]').textContent === '2'"
     )
     assert dst.locator("[data-count]").inner_text() == "0"
+    assert dst.locator("[data-totals]").inner_text().strip() == ""
     assert src.locator(".deal-card", has_text="Big deal").count() == 1
     from kehu.sales.models import Opportunity
 
