@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -248,21 +248,7 @@ def accept_quote(*, actor: Any, quote: Quote) -> Accepted:
     )
     order.number = next_number("order")
     core.create(actor=actor, obj=order, parent=quote.customer)
-    OrderLine.objects.bulk_create(
-        [
-            OrderLine(
-                sales_order=order,
-                product_id=line.product_id,
-                description=line.description,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                discount=line.discount,
-                total=line.total,
-                order=line.order,
-            )
-            for line in quote.lines.all()
-        ]
-    )
+    _copy_lines(OrderLine, "sales_order", order, quote.lines.all())
     return Accepted(order, _win(actor, quote.opportunity))
 
 
@@ -316,21 +302,7 @@ def revise_quote(*, actor: Any, quote: Quote) -> Quote:
         team=locked.team,
     )
     core.create(actor=actor, obj=new, custom=locked.custom, parent=locked.customer)
-    QuoteLine.objects.bulk_create(
-        [
-            QuoteLine(
-                quote=new,
-                product_id=line.product_id,
-                description=line.description,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                discount=line.discount,
-                total=line.total,
-                order=line.order,
-            )
-            for line in locked.lines.all()
-        ]
-    )
+    _copy_lines(QuoteLine, "quote", new, locked.lines.all())
     return new
 
 
@@ -361,3 +333,11 @@ def set_order_status(*, actor: Any, order: SalesOrder, status: str) -> dict[str,
         raise ValidationError({"status": [_("Payments were received for this order; it cannot be cancelled.")]})
     order.refresh_from_db()
     return core.update(actor=actor, obj=order, values={"status": status}, parent=order.customer)
+
+
+def _copy_lines(model: type[models.Model], parent_field: str, parent: Any, lines: Iterable[QuoteLine]) -> None:
+    """The quote's lines, as they are, onto an order or a new version of the quote."""
+    fields = ("product_id", "description", "quantity", "unit_price", "discount", "total", "order")
+    model._default_manager.bulk_create(
+        [model(**{parent_field: parent}, **{f: getattr(line, f) for f in fields}) for line in lines]
+    )
