@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "axes",
+    "django_countries",  # country names in both languages (no models)
     "kehu.core",
     "kehu.users",
     "kehu.customers",
@@ -149,6 +151,12 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["kehu.core.formats"]  # zh-hans amounts grouped by thousands
+COUNTRIES_FIRST = ["CN"]
+COUNTRIES_OVERRIDE = {
+    "TW": gettext_lazy("Taiwan, China"),
+    "HK": gettext_lazy("Hong Kong SAR, China"),
+    "MO": gettext_lazy("Macao SAR, China"),
+}
 TIME_ZONE = env.str("KEHU_TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.countries import country_choices
 from kehu.core.lists import Filter, ObjectList
 from kehu.customers.models import Customer, LifecycleStage, SizeTier
 
@@ -41,7 +42,7 @@ CUSTOMER_LIST = ObjectList(
         Filter("industry", _("Industry"), picklist="industry"),
         Filter("source", _("Source channel"), picklist="source"),
         Filter("size_tier", _("Size"), choices=SizeTier.choices),
-        Filter("country", _("Country"), kind="text"),
+        Filter("country", _("Country"), choices=country_choices),
         Filter("province", _("Province / state"), kind="text"),
         Filter("city", _("City"), kind="text"),
         Filter("tags", _("Tag"), kind="tag"),

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kehu.core.countries import country_choices
 from kehu.core.models import GatedModel
 
 
@@ -66,7 +67,7 @@ class Customer(GatedModel):
     source = models.CharField(_("source channel"), max_length=40, blank=True)
     industry = models.CharField(_("industry"), max_length=40, blank=True)
     size_tier = models.CharField(_("size"), max_length=16, choices=SizeTier.choices, blank=True)
-    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO code, e.g. CN"))
+    country = models.CharField(_("country"), max_length=2, blank=True, choices=country_choices)
     province = models.CharField(_("province / state"), max_length=60, blank=True)
     city = models.CharField(_("city"), max_length=60, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)

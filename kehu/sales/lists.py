@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.countries import country_choices
 from kehu.core.lists import Filter, ObjectList
 from kehu.sales.models import Lead, Opportunity, Pipeline, Stage
 
@@ -66,6 +67,7 @@ LEAD_LIST = ObjectList(
         Filter("industry", _("Industry"), picklist="industry"),
         Filter("disqualify_reason", _("Disqualification reason"), picklist="disqualify_reason"),
         Filter("company", _("Company"), kind="text"),
+        Filter("country", _("Country"), choices=country_choices),
         Filter("province", _("Province / state"), kind="text"),
         Filter("city", _("City"), kind="text"),
         Filter("email", _("E-mail"), kind="text"),

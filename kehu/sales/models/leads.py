@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kehu.core.countries import country_choices
 from kehu.core.models import GatedModel
 
 
@@ -26,7 +27,7 @@ class Lead(GatedModel):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
     source = models.CharField(_("source channel"), max_length=40, blank=True)
     industry = models.CharField(_("industry"), max_length=40, blank=True)
-    country = models.CharField(_("country"), max_length=2, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, choices=country_choices)
     province = models.CharField(_("province / state"), max_length=60, blank=True)
     city = models.CharField(_("city"), max_length=60, blank=True)
     description = models.TextField(_("description"), blank=True)
