@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Count, Q
+from django.utils.formats import number_format
 
 from kehu.core import customfields, permissions, registry
 from kehu.core.models import Event
@@ -217,6 +219,11 @@ def _display(model: Any, name: str, value: Any, names: dict, defs: dict) -> Any:
         from django.utils.translation import gettext
 
         return gettext("Yes") if value else gettext("No")
+    if isinstance(field, models.DecimalField):  # amounts as the pages show them: 16,611.00
+        try:
+            return number_format(Decimal(str(value)), field.decimal_places, force_grouping=True)
+        except InvalidOperation:
+            return value
     return value
 
 

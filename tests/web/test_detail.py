@@ -123,6 +123,8 @@ def test_rep_timeline_hides_finance_changes(financed: Customer, users: dict, log
     assert by_finance and all(not t.changes for t in by_finance)  # the entry stays, its values do not
     finance_html = text(login("finance").get(f"/customers/{financed.pk}/"))
     assert "Credit limit" in finance_html and "50000" in finance_html
+    # amounts in the timeline read as on the pages: grouped by thousands
+    assert "50,000.00" in finance_html and "50,000" not in html
 
 
 def test_rep_cannot_write_hidden_field_by_posting_it(financed: Customer, login: Callable[[str], Client]) -> None:
