@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kehu.core import events, permissions
 from kehu.core import services as core
@@ -137,6 +138,27 @@ def revoke_token(*, actor: Any, token: ApiToken) -> None:
         core.require(actor, User, "change")
     events.record(actor=actor, obj=token.user, verb="updated", data={"token_revoked": token.prefix})
     token.delete()
+
+
+@transaction.atomic
+def delete_role(*, actor: Any, role: Role) -> None:
+    """Delete a role nobody holds any more (its grants go with it; its history stays in the event log)."""
+    holders = role.users.count()
+    if holders:
+        raise ValidationError(
+            {
+                "__all__": [
+                    ngettext(
+                        "%(n)d user still holds this role. Give them another role first; then delete it.",
+                        "%(n)d users still hold this role. Give them another role first; then delete it.",
+                        holders,
+                    )
+                    % {"n": holders}
+                ]
+            }
+        )
+    core.delete(actor=actor, obj=role)
+    _keep_an_administrator()
 
 
 @transaction.atomic

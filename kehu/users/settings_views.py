@@ -433,7 +433,12 @@ def _save_role(request: HttpRequest, role: Role | None) -> HttpResponse:
                 _denied(request)
         if matrix.errors:
             form.add_error(None, _("Check the rows marked below."))
-    return render(request, "users/settings/role_form.html", {"form": form, "matrix": matrix, "obj": role})
+    can_delete = role is not None and permissions.can(request.user, ROLE, "delete")
+    return render(
+        request,
+        "users/settings/role_form.html",
+        {"form": form, "matrix": matrix, "obj": role, "can_delete": can_delete},
+    )
 
 
 @login_required
@@ -446,6 +451,25 @@ def role_create(request: HttpRequest) -> HttpResponse:
 def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_admin(request, ROLE, "change")
     return _save_role(request, permissions.get_or_404(Role, request.user, pk, "change"))
+
+
+@login_required
+def role_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    require_admin(request, ROLE, "delete")
+    role = permissions.get_or_404(Role, request.user, pk, "delete")
+    if request.method == "POST":
+        try:
+            services.delete_role(actor=request.user, role=role)
+            messages.success(request, _("Role %(role)s deleted.") % {"role": role})
+            return redirect("users:settings_roles")
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        except PermissionDenied:
+            _denied(request)
+    holders = list(role.users.order_by("username")[:20])
+    return render(
+        request, "users/settings/role_delete.html", {"obj": role, "holders": holders, "n_holders": role.users.count()}
+    )
 
 
 # --------------------------------------------------------------------------- custom fields

@@ -23,6 +23,7 @@ urlpatterns = [
     path("settings/roles/", settings_views.role_list, name="settings_roles"),
     path("settings/roles/new/", settings_views.role_create, name="settings_role_create"),
     path("settings/roles/<int:pk>/", settings_views.role_edit, name="settings_role_edit"),
+    path("settings/roles/<int:pk>/delete/", settings_views.role_delete, name="settings_role_delete"),
     path("settings/fields/", settings_views.field_list, name="settings_fields"),
     path("settings/fields/new/", settings_views.field_create, name="settings_field_create"),
     path("settings/fields/<int:pk>/", settings_views.field_edit, name="settings_field_edit"),

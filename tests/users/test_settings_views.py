@@ -96,6 +96,7 @@ def settings_urls(admin: User, rep: User, east: Team) -> list[str]:
         "/settings/roles/",
         "/settings/roles/new/",
         f"/settings/roles/{role.pk}/",
+        f"/settings/roles/{role.pk}/delete/",
         "/settings/fields/",
         "/settings/fields/new/",
         f"/settings/fields/{defn.pk}/",
@@ -363,6 +364,23 @@ def test_create_a_role_and_give_it_to_a_user(client_admin: Client, rep: User) ->
     duplicate = client_admin.post("/settings/roles/new/", data)
     assert "A role with the code “key_account” already exists." in duplicate.content.decode()
     assert Role.objects.filter(code="key_account").count() == 1
+
+
+def test_a_role_nobody_holds_can_be_deleted_and_a_held_one_cannot(client_admin: Client, rep: User) -> None:
+    sales_rep = Role.objects.get(code="sales_rep")
+    assert rep.roles.filter(pk=sales_rep.pk).exists()
+    page = client_admin.get(f"/settings/roles/{sales_rep.pk}/delete/").content.decode()
+    assert "1 user holds this role." in page and "disabled" in page and str(rep) in page
+    refused = client_admin.post(f"/settings/roles/{sales_rep.pk}/delete/", follow=True).content.decode()
+    assert "1 user still holds this role. Give them another role first" in refused
+    assert Role.objects.filter(pk=sales_rep.pk).exists() and sales_rep.permissions.exists()
+
+    spare = Role.objects.create(code="temp", name_en="Temporary", name_zh="临时")
+    RolePermission.objects.create(role=spare, object_type="customers.customer", actions=["view"], scope="own")
+    assert f"/settings/roles/{spare.pk}/delete/" in client_admin.get(f"/settings/roles/{spare.pk}/").content.decode()
+    assert client_admin.post(f"/settings/roles/{spare.pk}/delete/").status_code == 302
+    assert not Role.objects.filter(code="temp").exists() and not RolePermission.objects.filter(role_id=spare.pk)
+    assert Event.objects.filter(object_id=spare.pk, verb="deleted", content_type__model="role").exists()
 
 
 # --------------------------------------------------------------------------- custom fields
