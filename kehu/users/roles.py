@@ -1,9 +1,12 @@
 """The seed roles (ARCHITECTURE.md → permission gate). Administrators edit them in Settings → Roles;
-`seed_roles` only creates what is missing, so an administrator's changes survive upgrades."""
+`seed_roles` only creates what is missing, so an administrator's changes survive upgrades. The seed
+descriptions are stored in English and shown in the user's language while they are unchanged."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.utils.translation import gettext_noop
 
 ALL = ["view", "add", "change", "delete", "export", "assign"]
 FINANCE_HIDDEN = {"credit_limit": "hidden", "payment_terms": "hidden", "bank_account": "hidden"}
@@ -27,7 +30,7 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
     "administrator": (
         "Administrator",
         "系统管理员",
-        "Everything, including users, roles and settings.",
+        gettext_noop("Everything, including users, roles and settings."),
         {
             t: (ALL, "all", {})
             for t in [
@@ -46,7 +49,7 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
     "sales_manager": (
         "Sales manager",
         "销售经理",
-        "Leads, customers, opportunities and transactions of their team and its sub-teams; sets targets.",
+        gettext_noop("Leads, customers, opportunities and transactions of their team and its sub-teams; sets targets."),
         {
             "customers.customer": (ALL, "team", {}),
             "customers.contact": (ALL, "team", {}),
@@ -61,7 +64,7 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
     "sales_rep": (
         "Sales rep",
         "销售代表",
-        "Their own leads, customers, contacts, opportunities and quotes; no finance fields.",
+        gettext_noop("Their own leads, customers, contacts, opportunities and quotes; no finance fields."),
         {
             "customers.customer": (["view", "add", "change"], "own", FINANCE_HIDDEN),
             "customers.contact": (["view", "add", "change"], "own", {}),
@@ -80,7 +83,7 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
     "marketing": (
         "Marketing",
         "市场专员",
-        "All leads; reads customers and contacts for segments; no finance fields.",
+        gettext_noop("All leads; reads customers and contacts for segments; no finance fields."),
         {
             "customers.customer": (["view", "export"], "all", FINANCE_HIDDEN),
             "customers.contact": (["view", "export"], "all", {}),
@@ -94,7 +97,7 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
     "service_agent": (
         "Service agent",
         "客服专员",
-        "Reads every customer and updates contacts; no finance fields or transactions.",
+        gettext_noop("Reads every customer and updates contacts; no finance fields or transactions."),
         {
             "customers.customer": (["view"], "all", FINANCE_HIDDEN),
             "customers.contact": (["view", "change"], "all", {}),
@@ -105,7 +108,7 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
     "finance": (
         "Finance",
         "财务",
-        "Reads every customer and opportunity; maintains finance fields, orders, contracts and payments.",
+        gettext_noop("Reads every customer and opportunity; maintains finance fields, orders, contracts and payments."),
         {
             "customers.customer": (
                 ["view", "change", "export"],

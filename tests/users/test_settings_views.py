@@ -366,6 +366,16 @@ def test_create_a_role_and_give_it_to_a_user(client_admin: Client, rep: User) ->
     assert Role.objects.filter(code="key_account").count() == 1
 
 
+def test_seed_role_descriptions_read_in_the_users_language_until_changed(client_admin: Client, admin: User) -> None:
+    User.objects.filter(pk=admin.pk).update(language="zh-hans")
+    page = client_admin.get("/settings/roles/").content.decode()
+    assert "全部权限，包括用户、角色和系统设置。" in page
+    assert "Everything, including users, roles and settings." not in page
+    Role.objects.filter(code="finance").update(description="Our own words <b>here</b>")
+    page = client_admin.get("/settings/roles/").content.decode()
+    assert "Our own words &lt;b&gt;here&lt;/b&gt;" in page  # shown as typed, and as text
+
+
 def test_a_role_nobody_holds_can_be_deleted_and_a_held_one_cannot(client_admin: Client, rep: User) -> None:
     sales_rep = Role.objects.get(code="sales_rep")
     assert rep.roles.filter(pk=sales_rep.pk).exists()
