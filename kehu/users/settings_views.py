@@ -6,6 +6,7 @@ calls a service and shows the service's ValidationError next to the fields it na
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -45,6 +46,28 @@ def require_admin(request: HttpRequest, object_type: str = USER, action: str = "
 
 def _denied(request: HttpRequest) -> None:
     messages.error(request, _("You do not have permission to do this."))
+
+
+def _delete_on_post(
+    request: HttpRequest, delete: Callable[[], None], done: str, to: str, protected: str = ""
+) -> HttpResponse | None:
+    """The POST of a delete confirmation page: run `delete`, then go to `to` with the `done` message. A refusal
+    (the service's reason, records still pointing at it, no permission) is shown and the page renders again."""
+    if request.method != "POST":
+        return None
+    try:
+        delete()
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return None
+    except ProtectedError:
+        messages.error(request, protected or _("Other records still refer to this one."))
+        return None
+    except PermissionDenied:
+        _denied(request)
+        return None
+    messages.success(request, done)
+    return redirect(to)
 
 
 @login_required
@@ -368,20 +391,17 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def team_delete(request: HttpRequest, pk: int) -> HttpResponse:
     require_admin(request, TEAM, "delete")
     team = permissions.get_or_404(Team, request.user, pk, "delete")
-    if request.method == "POST":
-        try:
-            services.delete_team(actor=request.user, team=team)
-            messages.success(request, _("Team %(team)s deleted.") % {"team": team})
-            return redirect("users:settings_teams")
-        except ValidationError as exc:
-            messages.error(request, exc.messages[0])
-        except ProtectedError:
-            messages.error(
-                request,
-                _("Customers, contacts or leads still belong to this team. Reassign them first; then delete the team."),
-            )
-        except PermissionDenied:
-            _denied(request)
+    done = _delete_on_post(
+        request,
+        lambda: services.delete_team(actor=request.user, team=team),
+        _("Team %(team)s deleted.") % {"team": team},
+        "users:settings_teams",
+        protected=_(
+            "Customers, contacts or leads still belong to this team. Reassign them first; then delete the team."
+        ),
+    )
+    if done:
+        return done
     return render(
         request,
         "users/settings/team_delete.html",
@@ -457,15 +477,14 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def role_delete(request: HttpRequest, pk: int) -> HttpResponse:
     require_admin(request, ROLE, "delete")
     role = permissions.get_or_404(Role, request.user, pk, "delete")
-    if request.method == "POST":
-        try:
-            services.delete_role(actor=request.user, role=role)
-            messages.success(request, _("Role %(role)s deleted.") % {"role": role})
-            return redirect("users:settings_roles")
-        except ValidationError as exc:
-            messages.error(request, exc.messages[0])
-        except PermissionDenied:
-            _denied(request)
+    done = _delete_on_post(
+        request,
+        lambda: services.delete_role(actor=request.user, role=role),
+        _("Role %(role)s deleted.") % {"role": role},
+        "users:settings_roles",
+    )
+    if done:
+        return done
     holders = list(role.users.order_by("username")[:20])
     return render(
         request, "users/settings/role_delete.html", {"obj": role, "holders": holders, "n_holders": role.users.count()}
@@ -522,15 +541,14 @@ def field_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def field_delete(request: HttpRequest, pk: int) -> HttpResponse:
     require_admin(request, FIELD, "delete")
     defn = permissions.get_or_404(CustomFieldDefinition, request.user, pk, "delete")
-    if request.method == "POST":
-        try:
-            customfields.delete_definition(actor=request.user, defn=defn)
-            messages.success(request, _("Custom field %(field)s deleted.") % {"field": defn})
-            return redirect("users:settings_fields")
-        except ValidationError as exc:
-            messages.error(request, exc.messages[0])
-        except PermissionDenied:
-            _denied(request)
+    done = _delete_on_post(
+        request,
+        lambda: customfields.delete_definition(actor=request.user, defn=defn),
+        _("Custom field %(field)s deleted.") % {"field": defn},
+        "users:settings_fields",
+    )
+    if done:
+        return done
     types = dict(customfields.object_types())
     return render(
         request, "users/settings/field_delete.html", {"obj": defn, "object_label": types.get(defn.object_type, "")}
