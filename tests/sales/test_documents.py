@@ -411,6 +411,27 @@ def test_contract_files_type_and_size(role_users: dict[str, User], settings: Any
     assert not ContractFile.objects.exists()
 
 
+def test_files_a_role_may_not_change_cannot_be_added_or_removed(
+    role_users: dict[str, User], settings: Any, tmp_path: Any, fresh: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    rep = role_users["rep"]
+    contract = documents.create_contract(
+        actor=rep, data={"title": "服务合同", "customer": customer_of(rep), "start_date": dt.date(2026, 1, 1)}
+    )
+    item = documents.add_contract_file(actor=rep, contract=contract, upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4"))
+    RolePermission.objects.filter(role__code="sales_rep", object_type="sales.contract").update(
+        field_rules={"files": "readonly"}
+    )
+    rep = fresh(rep)
+    with pytest.raises(PermissionDenied):
+        documents.add_contract_file(actor=rep, contract=contract, upload=SimpleUploadedFile("b.pdf", b"%PDF-1.4"))
+    with pytest.raises(PermissionDenied):
+        documents.delete_contract_file(actor=rep, item=item)
+    assert list(ContractFile.objects.values_list("name", flat=True)) == ["a.pdf"]
+    assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 1
+
+
 def test_a_file_whose_row_cannot_be_saved_leaves_nothing_on_disk(
     role_users: dict[str, User], settings: Any, tmp_path: Any, monkeypatch: Any
 ) -> None:

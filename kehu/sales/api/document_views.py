@@ -16,7 +16,6 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kehu.core import permissions
 from kehu.core.api import (
     GatedCRUDViewSet,
     GatedViewSet,
@@ -242,8 +241,6 @@ class ContractViewSet(GatedCRUDViewSet):
     def files(self, request: Request, pk: str | None = None) -> Response:
         """Attach a signed copy or an annex."""
         contract = self.get_object()
-        if not permissions.policy(request.user, Contract).can_read("files"):
-            raise exceptions.NotFound(_("Not found."))
         body = UploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         item = documents.add_contract_file(actor=request.user, contract=contract, upload=body.validated_data["file"])

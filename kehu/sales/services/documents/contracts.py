@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, cast
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -168,10 +168,17 @@ def _check_upload(upload: Any) -> str:
     return ext
 
 
+def _require_files(actor: Any, contract: Contract) -> None:
+    """Change on the contract, and its files field neither hidden nor read-only for the actor."""
+    pol = core.require(actor, Contract, "change", contract)
+    if not pol.can_write("files"):
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
 def add_contract_file(*, actor: Any, contract: Contract, upload: Any) -> ContractFile:
     """Attach a signed copy or an annex; stored under a random name, downloaded only through the gated view.
     The file is written before its row; if the row cannot be saved, the written file is removed again."""
-    core.require(actor, Contract, "change", contract)
+    _require_files(actor, contract)
     ext = _check_upload(upload)
     name = os.path.basename(str(upload.name))[:200]
     upload.name = f"{uuid.uuid4().hex}.{ext}"
@@ -193,7 +200,7 @@ def add_contract_file(*, actor: Any, contract: Contract, upload: Any) -> Contrac
 @transaction.atomic
 def delete_contract_file(*, actor: Any, item: ContractFile) -> None:
     contract = item.contract
-    core.require(actor, Contract, "change", contract)
+    _require_files(actor, contract)
     name, path = item.name, cast(str, item.file.name)  # the file field is required: a stored file has a name
     item.delete()
     core.bump(Contract, contract.pk)
