@@ -23,7 +23,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from kehu.analytics.queries import DaysBetween
-from kehu.analytics.scope import Scope, add_months, month_start
+from kehu.analytics.scope import Scope, add_months, as_date, month_start
 from kehu.sales.models import Stage, StageHistory
 
 COMMIT_PROBABILITY = 70  # open deals at or above this probability are "commit"
@@ -174,15 +174,6 @@ def _expected(model: StageModel, stage_id: int, entered: dt.date, today: dt.date
     return rate, max(close, today)
 
 
-def _day(value: Any) -> dt.date:
-    """A TruncDate/TruncMonth value as a date (SQLite may hand back a datetime or a string)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value  # type: ignore[no-any-return]
-
-
 def forecast(user: Any, scope: Scope, *, months: int = 6, past: int = 6, today: dt.date | None = None) -> Forecast:
     today = today or timezone.localdate()
     first = month_start(today)
@@ -202,7 +193,7 @@ def forecast(user: Any, scope: Scope, *, months: int = 6, past: int = 6, today: 
         )
     )
     for r in by_month:
-        m = None if r["m"] is None else _day(r["m"])
+        m = None if r["m"] is None else as_date(r["m"])
         target = undated if m is None else past_due if m < first else rows.get(m)
         if target is None:
             continue  # beyond the horizon
@@ -218,7 +209,7 @@ def forecast(user: Any, scope: Scope, *, months: int = 6, past: int = 6, today: 
         .annotate(total=Sum("amount"))
     )
     for w in won:
-        m = _day(w["m"])
+        m = as_date(w["m"])
         if m in rows:
             rows[m].closed += w["total"] or ZERO
     model = learn(user, scope, before=today)
@@ -229,7 +220,7 @@ def forecast(user: Any, scope: Scope, *, months: int = 6, past: int = 6, today: 
         .annotate(total=Sum("amount"))
         .values_list("stage_id", "day", "total")
     ):
-        rate, close = _expected(model, stage_id, _day(entered), today)
+        rate, close = _expected(model, stage_id, as_date(entered), today)
         m = month_start(close)
         if m in rows:
             rows[m].predicted += Decimal(str(rate)) * (amount or ZERO)
@@ -278,7 +269,7 @@ def backtest(user: Any, scope: Scope, model: StageModel, past: int, today: dt.da
         .order_by()
     ):
         sums: dict[str, Any] = dict(row)
-        entered = _day(sums["day"])
+        entered = as_date(sums["day"])
         for i, m in enumerate(starts):
             amount = sums[f"m{i}"]
             if not amount:
@@ -294,5 +285,5 @@ def backtest(user: Any, scope: Scope, model: StageModel, past: int, today: dt.da
         .values("m")
         .annotate(total=Sum("amount"))
     ):
-        actual[_day(w["m"])] = w["total"] or ZERO
+        actual[as_date(w["m"])] = w["total"] or ZERO
     return [Backtest(m, predicted[i].quantize(Decimal("1")), actual.get(m, ZERO)) for i, m in enumerate(starts)]

@@ -23,7 +23,7 @@ from django.db.models.functions import TruncMonth
 
 from kehu.activities.models import Activity
 from kehu.activities.queries import completion_by_owner
-from kehu.analytics.scope import Scope, add_months, team_ids
+from kehu.analytics.scope import Scope, add_months, as_date, team_ids
 from kehu.core import permissions
 from kehu.sales.models import Opportunity, Target
 
@@ -199,7 +199,7 @@ def trend(user: Any, scope: Scope, ids: list[int], end: dt.date, months: int) ->
     if scope.owner is not None or scope.team is not None:
         deals = deals.filter(owner_id__in=ids)
     won = {
-        (r["m"].date() if isinstance(r["m"], dt.datetime) else r["m"]): r["s"] or ZERO
+        as_date(r["m"]): r["s"] or ZERO
         for r in deals.order_by().annotate(m=TruncMonth("closed_on")).values("m").annotate(s=Sum("amount"))
     }
     targets: dict[dt.date, Decimal] = {}

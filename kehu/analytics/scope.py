@@ -42,6 +42,15 @@ def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
+def as_date(value: Any) -> dt.date:
+    """A truncated date from a grouped query as a date (SQLite may hand back a datetime or a string)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value  # type: ignore[no-any-return]
+
+
 def add_months(day: dt.date, n: int) -> dt.date:
     m = day.month - 1 + n
     return dt.date(day.year + m // 12, m % 12 + 1, 1)
