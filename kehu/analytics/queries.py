@@ -342,15 +342,10 @@ def _outcomes(result: Funnel, rows: list[dict[str, Any]], closed: models.QuerySe
     won_rows = [r for r in rows if r["status"] == S.WON]
     result.won = sum(r["n"] for r in won_rows)
     result.lost = sum(r["n"] for r in rows if r["status"] == S.LOST)
-    per_currency: dict[str, Money] = {}
+    amounts: list[Money] = []
     for r in won_rows:
-        m = per_currency.setdefault(r["currency"], Money(r["currency"], Decimal("0"), 0))
-        m.amount += r["amount"] or Decimal("0")
-        m.count += r["n"]
-    result.won_amounts = sorted(
-        (Money(m.currency, _money(m.amount), m.count) for m in per_currency.values()),
-        key=lambda m: (-m.amount, m.currency),
-    )
+        _add_money(amounts, r["currency"], _money(r["amount"]), r["n"])
+    result.won_amounts = sorted(amounts, key=lambda m: (-m.amount, m.currency))
     if result.won:
         result.avg_cycle_days = round(sum(r["days"] or 0 for r in won_rows) / result.won, 1)
         result.median_cycle_days = _median_days(closed.filter(status=S.WON), result.won)
@@ -375,22 +370,27 @@ def _grouped(rows: list[dict[str, Any]], by: str) -> dict[int | None, Breakdown]
         item = out.setdefault(key, Breakdown(key, ""))
         if r["status"] == S.WON:
             item.won += r["n"]
-            _merge(item, Breakdown(key, "", amounts=[Money(r["currency"], _money(r["amount"]), r["n"])]))
+            _add_money(item.amounts, r["currency"], _money(r["amount"]), r["n"])
         else:
             item.lost += r["n"]
     return out
+
+
+def _add_money(amounts: list[Money], currency: str, amount: Decimal, count: int) -> None:
+    """Add to the entry of `currency` in `amounts` (one entry per currency, never summed across)."""
+    mine = next((x for x in amounts if x.currency == currency), None)
+    if mine is None:
+        amounts.append(Money(currency, amount, count))
+    else:
+        mine.amount += amount
+        mine.count += count
 
 
 def _merge(into: Breakdown, other: Breakdown) -> None:
     into.won += other.won
     into.lost += other.lost
     for m in other.amounts:
-        mine = next((x for x in into.amounts if x.currency == m.currency), None)
-        if mine is None:
-            into.amounts.append(Money(m.currency, m.amount, m.count))
-        else:
-            mine.amount += m.amount
-            mine.count += m.count
+        _add_money(into.amounts, m.currency, m.amount, m.count)
 
 
 def _sorted(rows: list[Breakdown]) -> list[Breakdown]:
