@@ -125,6 +125,24 @@ def test_quote_created_from_the_form_and_taken_through_its_steps(
     order = SalesOrder.objects.get(quote=quote)
     assert response["Location"] == f"/orders/{order.pk}/"
     assert client.get(f"/quotes/{quote.pk}/edit/").status_code == 302  # no longer a draft
+    assert order.number in text(client.get(f"/quotes/{quote.pk}/"))
+
+
+def test_an_accepted_quote_names_its_order_only_to_who_may_see_orders(
+    role_users: dict[str, User], catalog: dict[str, Any], user_factory: Any
+) -> None:
+    from kehu.users.models import Role, RolePermission
+
+    viewer = Role.objects.create(code="quote_viewer", name_en="Quotes only", name_zh="仅报价")
+    for object_type in ("customers.customer", "sales.quote"):
+        RolePermission.objects.create(role=viewer, object_type=object_type, actions=["view"], scope="all")
+    reader = user_factory(username="reader", roles=["quote_viewer"])
+    rep = role_users["rep"]
+    quote = sent_quote(rep, catalog, customer=customer_of(rep))
+    client_for(rep).post(f"/quotes/{quote.pk}/accept/")
+    order = SalesOrder.objects.get(quote=quote)
+    page = text(client_for(reader).get(f"/quotes/{quote.pk}/"))
+    assert quote.number in page and order.number not in page and f"/orders/{order.pk}/" not in page
 
 
 def test_accept_says_when_the_deal_was_not_moved(

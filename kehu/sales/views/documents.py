@@ -231,7 +231,7 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-revision")
         .only("pk", "revision", "status")
     )
-    order = SalesOrder.objects.filter(quote=quote).first()
+    order = permissions.visible(SalesOrder, user).filter(quote=quote).first()
     newest = not versions or versions[0].pk == quote.pk
     return render(
         request,
@@ -252,7 +252,7 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and quote.status in (Quote.Status.DRAFT, Quote.Status.SENT, Quote.Status.DECLINED)
             and permissions.can(user, Quote, "add"),
             "versions": versions,
-            "order": order if order and permissions.can(user, SalesOrder, "view", order) else None,
+            "order": order,
             "customer_visible": permissions.can(user, Customer, "view", quote.customer),
             "opportunity_visible": quote.opportunity_id
             and permissions.can(user, Opportunity, "view", quote.opportunity),
