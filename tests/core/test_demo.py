@@ -58,7 +58,9 @@ def demo() -> str:
     return run_demo()
 
 
-def test_demo_creates_the_requested_sizes_and_a_second_run_creates_nothing(demo: str) -> None:
+def test_demo_creates_the_requested_sizes_and_a_second_run_creates_nothing(
+    demo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = counts()
     assert first["Customer"] == SIZES["customers"]
     assert first["Contact"] == SIZES["contacts"]
@@ -71,7 +73,9 @@ def test_demo_creates_the_requested_sizes_and_a_second_run_creates_nothing(demo:
     assert "http://127.0.0.1:8000/" in demo
     assert DEMO_PASSWORD in demo
 
+    monkeypatch.setenv("KEHU_ADDR", "192.168.1.20:8800")  # `KEHU_ADDR=… make demo` serves there
     again = run_demo()
+    assert "http://192.168.1.20:8800/" in again
 
     assert counts() == first
     assert "nothing new was created" in again

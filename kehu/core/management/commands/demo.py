@@ -7,6 +7,7 @@ no customers yet, so a second run adds nothing.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -21,7 +22,11 @@ from kehu.core.demo.org import DEMO_PASSWORD, FULL_HEADCOUNT, Org, ensure_org, r
 from kehu.customers.models import Customer
 from kehu.sales.models import Opportunity
 
-ADDRESS = "http://127.0.0.1:8000/"
+
+
+def address() -> str:
+    """Where `make demo` serves Kehu: KEHU_ADDR (host:port) as the Makefile passes it to runserver."""
+    return f"http://{os.environ.get('KEHU_ADDR') or '127.0.0.1:8000'}/"
 
 
 class Command(BaseCommand):
@@ -103,7 +108,7 @@ class Command(BaseCommand):
 
     def _print_logins(self, org: Org) -> None:
         self.stdout.write("")
-        self.stdout.write(_("Open %(address)s and log in as one of:") % {"address": ADDRESS})
+        self.stdout.write(_("Open %(address)s and log in as one of:") % {"address": address()})
         rows = [(u.username, DEMO_PASSWORD, str(u.team or ""), role_label(u)) for u in org.logins]
         head = (_("user"), _("password"), _("team"), _("role"))
         widths = [max(_width(r[i]) for r in [head, *rows]) for i in range(3)]
