@@ -21,8 +21,8 @@ demo: $(STAMP)
 
 ## The whole suite: gates first (cheap), then pytest (unit, API fuzzing, browser).
 test: $(STAMP) check
-	$(BIN)/pytest -n 2 --dist loadfile -m "not browser"
-	$(BIN)/pytest -m browser  # live-server tests flush the database: they run apart from the rest
+	$(BIN)/pytest -n 2 --dist loadfile -m "not browser and not serial"
+	$(BIN)/pytest -m "browser or serial"  # live-server and transactional tests flush the database: run apart
 
 check: $(STAMP)
 	$(BIN)/kehu compilemessages --ignore=.venv -v 0

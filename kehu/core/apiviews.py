@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from kehu.core import customfields, permissions, registry
+from kehu.core import customfields, events, permissions, registry
 from kehu.core.api import (
     MAX_PAGE_SIZE,
     UNKNOWN_PARAMETER,
@@ -109,7 +109,8 @@ class EventSerializer(serializers.ModelSerializer):
     object_type = serializers.SerializerMethodField()
     parent_type = serializers.SerializerMethodField()
     changes = serializers.SerializerMethodField()
-    data = serializers.JSONField()  # type: ignore[assignment]
+    data = serializers.SerializerMethodField()  # type: ignore[assignment]
+    cursor = serializers.SerializerMethodField()
 
     class Meta:
         model = Event
@@ -125,6 +126,7 @@ class EventSerializer(serializers.ModelSerializer):
             "parent_id",
             "changes",
             "data",
+            "cursor",
         ]
 
     def _key(self, ct_id: int | None) -> str | None:
@@ -141,9 +143,16 @@ class EventSerializer(serializers.ModelSerializer):
 
     def get_changes(self, obj: Event) -> dict[str, list[Any]]:
         """{field: [old, new]} without the fields you may not read."""
-        key = self._key(obj.content_type_id)
-        user = self.context["request"].user
-        return permissions.mask_changes(user, key, obj.changes) if key else {}
+        return permissions.mask_event(self.context["request"].user, obj)[0]
+
+    def get_data(self, obj: Event) -> dict[str, Any]:
+        """Verb-specific parameters (a disqualification's reason, a stage move's stages), without those that
+        carry a field you may not read."""
+        return permissions.mask_event(self.context["request"].user, obj)[1]
+
+    def get_cursor(self, obj: Event) -> str:
+        """Send this as `after` to read the events that follow this one."""
+        return events.position_of(obj).cursor()
 
 
 def event_scope(user: Any) -> Q:
@@ -159,14 +168,17 @@ def event_scope(user: Any) -> Q:
             here = Q(content_type_id=ct.pk)
         else:
             here = Q(content_type_id=ct.pk, object_id__in=permissions.visible(ot.model, user).values("pk"))
-        if ot.key == "users.user" and not pol.can("change"):
-            here &= ~Q(verb=Event.Verb.LOGGED_IN)  # sign-in addresses are for administrators
+        hidden = permissions.hidden_verbs(user, ot.key)
+        if hidden:
+            here &= ~Q(verb__in=hidden)  # sign-in addresses are for administrators
         cond |= here
     return cond
 
 
 class EventViewSet(viewsets.GenericViewSet):
-    """The change feed: every change to records you may view, oldest first, read by cursor."""
+    """The change feed: every change to records you may view, in commit order, read by cursor. Keep the `cursor`
+    of the last event you processed and send it as `after`: no event is ever skipped, including one whose
+    transaction commits after a later one's (see docs/api.md)."""
 
     serializer_class = EventSerializer
     schema = GatedAutoSchema()
@@ -185,19 +197,20 @@ class EventViewSet(viewsets.GenericViewSet):
         if unknown:
             raise exceptions.ValidationError({k: [str(UNKNOWN_PARAMETER)] for k in unknown})
         try:
-            after = int(params.get("after", "0"))
-            size = int(params.get("page_size", "100"))
-            if after < 0 or after > 2**63 - 1:
-                raise ValueError
+            after = events.parse_cursor(params["after"]) if params.get("after", "") != "" else None
         except ValueError as exc:
-            raise ValidationError({"after": [_("Give the id of the last event you read.")]}) from exc
+            raise ValidationError({"after": [_("Give the cursor of the last event you read.")]}) from exc
+        try:
+            size = int(params.get("page_size", "100"))
+        except ValueError:
+            size = 0
         if not 1 <= size <= MAX_PAGE_SIZE:
             raise ValidationError({"page_size": [_("Give a number from 1 to %(n)d.") % {"n": MAX_PAGE_SIZE}]})
-        rows = list(self.get_queryset().filter(id__gt=after).select_related("content_type")[: size + 1])
-        more = len(rows) > size
-        rows = rows[:size]
+        rows, more = events.feed(self.get_queryset().select_related("content_type"), after, size)
         data = EventSerializer(rows, many=True, context=self.get_serializer_context()).data
-        next_url = replace_query_param(request.build_absolute_uri(), "after", rows[-1].pk) if more else None
+        next_url = None
+        if more:
+            next_url = replace_query_param(request.build_absolute_uri(), "after", events.position_of(rows[-1]).cursor())
         return Response({"results": data, "next": next_url})
 
 
@@ -215,8 +228,11 @@ class EventPagination:
         return [
             _param(
                 "after",
-                {"type": "integer", "minimum": 0},
-                _("Return events after this id (the last id you processed); 0 or absent: from the start."),
+                {"type": "string", "maxLength": 100},
+                _(
+                    "Return the events after this cursor: the `cursor` of the last event you processed (an event id"
+                    " is still accepted); absent: from the start."
+                ),
             ),
             _param("page_size", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}, _("Events per page.")),
         ]

@@ -3,6 +3,8 @@ field definitions, pick lists, saved views and idempotency records."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -88,6 +90,19 @@ class GatedModel(TimestampedModel, OwnedModel, CustomFieldsModel, VersionedModel
 # --------------------------------------------------------------------------- event log
 
 
+class CurrentTxid(models.Func):
+    """The database default of `Event.txid`: the id of the transaction writing the row on PostgreSQL, NULL on
+    SQLite (whose writes are serialised, so ids alone are in commit order)."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+        return "NULL", ()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+        return "(pg_current_xact_id()::text::bigint)", ()
+
+
 class Event(models.Model):
     """One row per change, written in the same transaction as the change (kehu.core.events)."""
 
@@ -122,6 +137,11 @@ class Event(models.Model):
     verb = models.CharField(_("verb"), max_length=32, choices=Verb.choices)
     changes = models.JSONField(default=dict, blank=True)  # {field: [old, new]}
     data = models.JSONField(default=dict, blank=True)  # verb-specific parameters (reason, merged ids …)
+    # PostgreSQL: the writing transaction's id, filled in by the database (Django sends DEFAULT), so the feed can
+    # hold back events while an older transaction is still open (kehu.core.events.feed). NULL on SQLite and on
+    # events written before the column existed. The feed's index on (COALESCE(txid, 0), id) is PostgreSQL-only
+    # and lives in migration 0009.
+    txid = models.BigIntegerField(null=True, blank=True, editable=False, db_default=CurrentTxid())
 
     class Meta:
         verbose_name = _("event")

@@ -144,15 +144,41 @@ def _combine(key: str, rows: list[Any], team_ids: tuple[int, ...], user_id: int)
     )
 
 
+def _scope_q(pol: Policy, ot: registry.ObjectType) -> Q:
+    """The data scope as a filter on the record's owner and team fields (see `ObjectType.owner_fields`)."""
+    if (ot.owner_fields, ot.team_fields) == (("owner",), ("team",)):
+        return pol.scope_q()
+    if pol.scope == "all":
+        return Q()
+    q = Q(pk__in=[])
+    for name in ot.owner_fields:
+        q |= Q(**{f"{name}_id": pol.user_id})
+    if pol.scope == "team" and pol.team_ids:
+        for name in ot.team_fields:
+            q |= Q(**{f"{name}_id__in": pol.team_ids})
+    return q
+
+
+def _related_id(obj: models.Model, path: str) -> Any:
+    """The id a relation path names on a record: "owner" → obj.owner_id, "user__team" → obj.user.team_id."""
+    *hops, last = path.split("__")
+    for hop in hops:
+        if getattr(obj, f"{hop}_id", None) is None:
+            return None
+        obj = getattr(obj, hop)
+    return getattr(obj, f"{last}_id", None)
+
+
 def visible(model_or_qs: type[models.Model] | models.QuerySet, user: Any, action: str = "view") -> models.QuerySet:
     """The records of this type the user may act on: the one queryset every read path starts from."""
     qs = model_or_qs._default_manager.all() if isinstance(model_or_qs, type) else model_or_qs
     pol = policy(user, qs.model)
     if not pol.can(action) or (action != "view" and not pol.can("view")):
         return qs.none()
-    if not registry.get(qs.model).owned:
+    ot = registry.get(qs.model)
+    if not ot.owned:
         return qs
-    return qs.filter(pol.scope_q())
+    return qs.filter(_scope_q(pol, ot))
 
 
 def get_or_404(model_or_qs: type[models.Model] | models.QuerySet, user: Any, pk: Any, action: str = "view") -> Any:
@@ -169,8 +195,11 @@ def can(
     pol = policy(user, obj_type)
     if not pol.can(action):
         return False
-    if obj is not None and registry.get(obj).owned:
-        return pol.allows_record(getattr(obj, "owner_id", None), getattr(obj, "team_id", None))
+    ot = registry.get(obj) if obj is not None else None
+    if obj is not None and ot is not None and ot.owned:
+        owners = [_related_id(obj, name) for name in ot.owner_fields]
+        teams = [_related_id(obj, name) for name in ot.team_fields]
+        return any(pol.allows_record(o, t) for o in owners for t in teams)
     return True
 
 
@@ -183,3 +212,36 @@ def mask_changes(user: Any, obj_type: str, changes: dict[str, Any]) -> dict[str,
     """Changed fields of an event without the ones this user may not read."""
     pol = policy(user, obj_type)
     return {f: v for f, v in changes.items() if pol.can_read(f)}
+
+
+def mask_data(user: Any, obj_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An event's extra `data` without the keys that carry a field this user may not read (the object type's
+    `data_fields` says which key carries which field: a disqualification's reason, a stage move's stages)."""
+    pol = policy(user, obj_type)
+    ot = registry.get(obj_type)
+    out = {}
+    for key, value in data.items():
+        name = ot.data_field(key)
+        if name is None or pol.can_read(name):
+            out[key] = value
+    return out
+
+
+def hidden_verbs(user: Any, obj_type: str) -> tuple[str, ...]:
+    """Event verbs of this type kept from the user even on records they see: sign-ins, with the address they
+    came from, are for those who may change users."""
+    if obj_type == "users.user" and not policy(user, obj_type).can("change"):
+        return ("logged_in",)
+    return ()
+
+
+def mask_event(user: Any, event: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(changes, data) of an event as this user may read them: the one masking every reader of the event log
+    uses (timelines, the history page, the API feed). An event of a type the gate does not know shows nothing."""
+    from django.contrib.contenttypes.models import ContentType
+
+    model = ContentType.objects.get_for_id(event.content_type_id).model_class()
+    if model is None or not registry.is_registered(model):
+        return {}, {}
+    key = registry.get(model).key
+    return mask_changes(user, key, event.changes or {}), mask_data(user, key, event.data or {})

@@ -22,6 +22,25 @@ class ObjectType:
     parent_attr: str = ""  # attribute naming the record whose timeline also shows this one's events
     search_fields: tuple[str, ...] = field(default_factory=tuple)  # fields whose text feeds search
     owned: bool = True  # False: settings objects with no owner or team, where only actions apply
+    # Which field each key of an event's `data` carries, so readers hide it with that field: (("reason",
+    # "disqualify_reason"),). "*" names the field of every other key; a key naming a field of `fields` is that
+    # field; any other key carries no field value and is shown to whoever may see the event.
+    data_fields: tuple[tuple[str, str], ...] = ()
+
+    def data_field(self, key: str) -> str | None:
+        """The field whose read rule governs the event data key `key` (None: no field)."""
+        declared = dict(self.data_fields)
+        if key in declared:
+            return declared[key]
+        if key in self.fields or key.startswith("cf_"):
+            return key
+        return declared.get("*")
+
+    # where an owned record's owner and team are for the data scope, when not in its own `owner` and `team`
+    # fields: any of the named relations may match ("user__team": the team of the record's user). A sales target
+    # belongs to its rep, and so to the rep's team, or to a team.
+    owner_fields: tuple[str, ...] = ("owner",)
+    team_fields: tuple[str, ...] = ("team",)
 
     @property
     def label(self) -> str:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,6 +33,24 @@ def search(request: HttpRequest) -> HttpResponse:
     hits = search_mod.search(request.user, q, limit=8 if partial else 50) if q else []
     ctx = {"hits": hits, "search_query": q}
     return render(request, "core/_search_pop.html" if partial else "core/search.html", ctx)
+
+
+@login_required
+def history(request: HttpRequest, type_key: str, pk: int) -> HttpResponse:
+    """Every change of one record (of any registered type) in full, a page at a time."""
+    start = request.GET.get("start", "")
+    try:
+        page = queries.history(
+            request.user,
+            type_key,
+            pk,
+            cursor=request.GET.get("cursor") or None,
+            start=int(start) if start.isdigit() else None,
+            oldest_first=request.GET.get("order") == "oldest",
+        )
+    except ValidationError as exc:
+        raise BadRequest(exc.messages[0]) from exc
+    return render(request, "core/history.html", {"page": page, "obj": page.obj, "start": start})
 
 
 @login_required

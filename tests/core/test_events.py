@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 
 from kehu.core import events
@@ -161,3 +162,112 @@ def test_contact_events_also_belong_to_the_customer_timeline(
     created = events_of(contact)[0]
     assert created.verb == "created"
     assert (created.parent_type.model, created.parent_id) == ("customer", customer.pk)
+
+
+# --------------------------------------------------------------------------- the change feed and commit order
+
+
+@pytest.mark.django_db
+def test_txid_is_the_writing_transaction_on_postgresql_and_empty_on_sqlite(
+    role_users: dict[str, User], customer_factory: Any
+) -> None:
+    """The database fills Event.txid in (Django sends DEFAULT), for a service's event and a bulk insert alike."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    customer = customer_factory(owner=role_users["rep"], name="事务号客户")
+    with transaction.atomic():
+        customer_services.update_customer(actor=role_users["rep"], customer=customer, values={"city": "宁波"})
+        Event.objects.bulk_create(
+            [Event(content_type=ContentType.objects.get_for_model(Customer), object_id=customer.pk, verb="updated")]
+        )
+        rows = list(Event.objects.filter(object_id=customer.pk, content_type__model="customer").order_by("-id")[:2])
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+                current = cursor.fetchone()[0]
+            assert [e.txid for e in rows] == [current, current]
+        else:
+            assert [e.txid for e in rows] == [None, None]
+
+
+@pytest.mark.serial  # a transactional test flushes the database at its end: it runs apart from the rest
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="SQLite serialises writers: ids are in commit order there",
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_feed_never_skips_an_event_whose_transaction_commits_late(superuser: User) -> None:
+    """PostgreSQL: transaction A writes an event and stays open; B writes a later event and commits. A reader
+    following the feed must not get B's event before A has ended (it would move its cursor past A's for good),
+    and once A commits it gets both, A's first."""
+    import threading
+    import time
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    first = customer_services.create_customer(actor=superuser, data={"name": "先开始的事务"})
+    second = customer_services.create_customer(actor=superuser, data={"name": "先提交的事务"})
+    api = APIClient()
+    api.force_authenticate(superuser)
+
+    def read(after: str) -> tuple[list[dict[str, Any]], str]:
+        rows: list[dict[str, Any]] = []
+        url: str | None = "/api/v1/events/?page_size=3" + (f"&after={after}" if after else "")
+        while url:
+            body = api.get(url).json()
+            rows += body["results"]
+            url = body["next"]
+        return rows, (rows[-1]["cursor"] if rows else after)
+
+    _seen, cursor = read("")
+    written = threading.Event()
+    release = threading.Event()
+    errors: list[BaseException] = []
+
+    def slow() -> None:
+        try:
+            with transaction.atomic():
+                customer_services.update_customer(actor=superuser, customer=first, values={"city": "慢"})
+                written.set()
+                release.wait(30)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def fast() -> None:
+        try:
+            customer_services.update_customer(actor=superuser, customer=second, values={"city": "快"})
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=slow)
+    a.start()
+    try:
+        assert written.wait(30)
+        b = threading.Thread(target=fast)
+        b.start()
+        b.join(30)
+        assert not errors
+        late = Event.objects.get(object_id=second.pk, content_type__model="customer", verb="updated")
+        # B's event is committed (a reader by id alone would take it, move past A's lower id and never see it)
+        rows, cursor = read(cursor)
+        assert late.id not in [e["id"] for e in rows], "B's event must wait for A, which began first"
+    finally:
+        release.set()
+        a.join(30)
+    assert not errors
+    early = Event.objects.get(object_id=first.pk, content_type__model="customer", verb="updated")
+    assert early.id < late.id and early.txid is not None and late.txid is not None and early.txid < late.txid
+    got: list[int] = []
+    deadline = time.monotonic() + 120  # other sessions of this server may hold the horizon back for a moment
+    while late.id not in got and time.monotonic() < deadline:
+        rows, cursor = read(cursor)
+        got += [e["id"] for e in rows]
+        if late.id not in got:
+            time.sleep(0.2)
+    assert [i for i in got if i in (early.id, late.id)] == [early.id, late.id]

@@ -11,6 +11,7 @@ from typing import Final, TypedDict
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -336,7 +337,8 @@ class Payment(GatedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
+        # grouped like the amounts on the pages (69,890.50 CNY): this is the name timelines show for a payment
+        return f"{number_format(self.amount, 2, force_grouping=True)} {self.currency}"
 
     @property
     def is_overdue(self) -> bool:
