@@ -18,6 +18,7 @@ found only through a field the user may not read is dropped.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -28,7 +29,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 from django.db.models import BooleanField, Q
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Expression, RawSQL
 
 from kehu.core import permissions, registry
 from kehu.core.models import SearchEntry
@@ -40,8 +41,12 @@ MAX_RESULTS = 20
 
 @dataclass
 class Document:
+    """What a record puts in the index. ``parts`` are the pieces of the line under the title, each with the
+    field it comes from (``[("city", "上海"), ("province", "上海")]``): they are stored as data and turned into
+    text when shown, in the viewer's language and without the fields hidden from the viewer."""
+
     title: str
-    subtitle: str = ""
+    parts: list[tuple[str, str]] = field(default_factory=list)  # (field name, value) shown under the title
     fields: dict[str, set[str]] = field(default_factory=dict)  # field name → tokens
 
     def tokens(self, exclude: Iterable[str] = ()) -> set[str]:
@@ -55,10 +60,30 @@ class Document:
 
 Builder = Callable[[Any], Document]
 _BUILDERS: dict[str, Builder] = {}
+_LABELS: dict[str, Any] = {}  # type key → lazily translated label ("Customer"), first word of the subtitle
+_PREFETCH: dict[str, tuple[str, ...]] = {}  # type key → related sets the builder reads (loaded in batches)
+_ICONS: dict[str, str] = {}  # type key → Bootstrap icon of its hits, as in the sidebar
 
 
-def register(key: str, builder: Builder) -> None:
+def register(
+    key: str, builder: Builder, *, label: Any, icon: str = "bi-search", prefetch: tuple[str, ...] = ()
+) -> None:
     _BUILDERS[key] = builder
+    _LABELS[key] = label
+    _ICONS[key] = icon
+    _PREFETCH[key] = prefetch
+
+
+def searchable_types() -> list[str]:
+    return list(_BUILDERS)
+
+
+def _records(ot: registry.ObjectType) -> models.QuerySet:
+    """The records of a type with what their builder reads, so building many documents is a few queries."""
+    qs = ot.model._default_manager.all()
+    if ot.parent_attr:
+        qs = qs.select_related(ot.parent_attr)
+    return qs.prefetch_related(*_PREFETCH.get(ot.key, ()))
 
 
 # --------------------------------------------------------------------------- normalising
@@ -76,6 +101,23 @@ def normalise(text: str) -> str:
     if CJK_RUN.search(text):
         text = _t2s().convert(text)
     return text
+
+
+NAME_KEY_MARK = "κ"  # starts the name-key token: a letter (one token to FTS5) that parse() never produces
+
+
+def name_key(text: str) -> str:
+    """The form different spellings of one name share, for duplicate checks: width folded (NFKC), case
+    folded, traditional characters made simplified, and everything but letters and digits removed —
+    "捷辰交通建设(嘉兴)有限公司", "捷辰交通建設（嘉興）有限公司" and "捷辰交通建设 嘉兴 有限公司" give one key."""
+    text = normalise(text).casefold()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+def name_key_tokens(text: str) -> set[str]:
+    """The index token of a name's key (see `same_name`); add it to the tokens of the name field."""
+    key = name_key(text)
+    return {NAME_KEY_MARK + key} if key else set()
 
 
 def _pinyin(run: str) -> tuple[list[str], list[list[str]]]:
@@ -222,13 +264,59 @@ class Hit:
     object_type: registry.ObjectType
     object_id: int
     title: str
-    subtitle: str
+    parts: list[tuple[str, str]]  # (field, value) the viewer may read, in the order the document gave them
+
+    @property
+    def label(self) -> str:
+        return str(_LABELS.get(self.object_type.key, self.object_type.label))
+
+    @property
+    def icon(self) -> str:
+        return _ICONS.get(self.object_type.key, "bi-search")
+
+    @property
+    def subtitle(self) -> str:
+        """The line under the title, made when shown: the type in the active language, then the parts."""
+        return " · ".join([self.label, *(value for _f, value in self.parts)])
 
     @property
     def url(self) -> str:
         from django.urls import reverse
 
         return reverse(self.object_type.url_name, args=[self.object_id])
+
+
+SUBTITLE_MAX = 300  # SearchEntry.subtitle's length
+
+
+def pack_parts(parts: list[tuple[str, str]]) -> str:
+    """The stored form of a document's parts: a JSON list of [field, value] pairs that fits the column,
+    shortening the longest value (with "…") until it does."""
+    pairs = [[f, " ".join(str(v).split())] for f, v in parts if v and str(v).strip()]
+    while True:
+        text = json.dumps(pairs, ensure_ascii=False, separators=(",", ":"))
+        excess = len(text) - SUBTITLE_MAX
+        if excess <= 0:
+            return text
+        longest = max(pairs, key=lambda p: len(p[1]))
+        keep = len(longest[1]) - excess - 1
+        if keep < 1:
+            pairs.remove(longest)
+        else:
+            longest[1] = longest[1][:keep] + "…"
+
+
+def unpack_parts(stored: str) -> list[tuple[str, str]]:
+    """The parts of a stored subtitle. An entry written before parts were stored holds finished text in
+    the language of whoever saved the record, with no field names: it shows no parts (only the type)
+    until `kehu search_reindex` rewrites it."""
+    if not stored.startswith("["):
+        return []
+    try:
+        pairs = json.loads(stored)
+    except ValueError:
+        return []
+    return [(str(p[0]), str(p[1])) for p in pairs if isinstance(p, list) and len(p) == 2]
 
 
 def search(user: Any, query: str, *, types: Iterable[str] | None = None, limit: int = MAX_RESULTS) -> list[Hit]:
@@ -254,7 +342,87 @@ def search(user: Any, query: str, *, types: Iterable[str] | None = None, limit: 
     rows = list(qs.values_list("content_type_id", "object_id", "title", "subtitle")[: limit * 5 if verify else limit])
     if verify:
         rows = _drop_hidden_matches(user, terms, rows, verify)
-    return [Hit(ct_of[ct], oid, title, subtitle) for ct, oid, title, subtitle in rows[:limit]]
+    hits = []
+    for ct_id, oid, title, subtitle in rows[:limit]:
+        pol = permissions.policy(user, ct_of[ct_id].key)  # cached on the user: no query
+        parts = [(f, v) for f, v in unpack_parts(subtitle) if pol.can_read(f)]
+        hits.append(Hit(ct_of[ct_id], oid, title, parts))
+    return hits
+
+
+def same_name(key: str, name: str, *, limit: int = 200) -> list[int]:
+    """Ids of the records of type ``key`` whose indexed name has the same `name_key` as ``name``, newest
+    first: one exact token looked up in the search index, on PostgreSQL and SQLite alike. Not gated:
+    filter a visible queryset with them (``pk__in=``)."""
+    tokens = name_key_tokens(name)
+    if not tokens:
+        return []
+    ct = ContentType.objects.get_for_model(registry.get(key).model)
+    terms = [[Alt(t, False) for t in tokens]]
+    qs = SearchEntry.objects.filter(content_type=ct).filter(match_filter(terms)).order_by("-id")
+    return list(qs.values_list("object_id", flat=True)[:limit])
+
+
+DIRECT_HITS = 10_000  # restrict(): up to this many hits are passed as ids (PostgreSQL)
+DIRECT_HITS_SQLITE = 500  # fewer on SQLite, whose statements take a limited number of parameters
+
+
+class _IndexMatch(Expression):
+    """`match_filter` for a subquery: the same condition on core_searchentry under whatever alias the query
+    gives the table (Django renames it inside a subquery). The SQL text is fixed; the query is a parameter."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, terms: list[list[Alt]]) -> None:
+        super().__init__()
+        self.terms = terms
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        if connection.vendor == "postgresql":
+            return f"{table}.tsv @@ %s::tsquery", [_tsquery(self.terms)]
+        # the only interpolation is Django's own quoted alias of the table; the query is a bound parameter
+        sql = f"{table}.id IN (SELECT rowid FROM core_searchentry_fts WHERE core_searchentry_fts MATCH %s)"  # noqa: S608
+        return sql, [_fts5(self.terms)]
+
+
+def restrict(qs: models.QuerySet, user: Any, query: str) -> tuple[models.QuerySet, Callable[[list], list] | None]:
+    """The records of `qs` (already gated) that the quick search `query` finds, as a condition the database
+    applies together with the list's filters, order and page: every match, however many.
+
+    The condition is `id IN (entries of this type matching the query)`; the planner either reads the matching
+    entries from the GIN index or walks the list's order checking each row, whichever is cheaper.
+
+    The second value is None, or, when the user may not read a field the index covers, a function that drops
+    from a page's rows those found only through such a field (the caller reads on until the page is full).
+    """
+    terms = parse(query)
+    if not terms:
+        return qs.none(), None
+    ot = registry.get(qs.model)
+    ct = ContentType.objects.get_for_model(ot.model)
+    entries = SearchEntry.objects.filter(content_type_id=ct.pk).filter(_IndexMatch(terms)).values("object_id")
+    # A rare query is answered fastest from its hits (each looked up by id), a common one by walking the list's
+    # order and checking each row against the index, which finds a page's rows after a few hundred. The planner
+    # cannot tell the two apart (its estimate for a token is the same either way), so count the hits up to a
+    # bound: at most that many, and they are the condition itself; more, and the index is asked row by row.
+    bound = DIRECT_HITS if connection.vendor == "postgresql" else DIRECT_HITS_SQLITE
+    ids = list(entries.values_list("object_id", flat=True)[: bound + 1])
+    qs = qs.filter(pk__in=ids) if len(ids) <= bound else qs.filter(pk__in=entries)
+    pol = permissions.policy(user, ot.key)
+    hidden = [f for f in ot.search_fields if not pol.can_read(f)] + [f for f in pol.hidden if f.startswith("cf_")]
+    if not hidden:
+        return qs, None
+    defs = text_definitions(ot.key)
+
+    def keep(rows: list) -> list:
+        loaded = {o.pk: o for o in _records(ot).filter(pk__in=[r.pk for r in rows])}  # what the builder reads
+        return [
+            r for r in rows if r.pk in loaded and matches(terms, document(loaded[r.pk], defs).tokens(exclude=hidden))
+        ]
+
+    return qs, keep
 
 
 def _drop_hidden_matches(user: Any, terms: list[list[Alt]], rows: list[tuple], verify: dict) -> list[tuple]:
@@ -266,7 +434,7 @@ def _drop_hidden_matches(user: Any, terms: list[list[Alt]], rows: list[tuple], v
         pol = permissions.policy(user, ot.key)
         hidden = [f for f in ot.search_fields if not pol.can_read(f)] + [f for f in pol.hidden if f.startswith("cf_")]
         defs = text_definitions(ot.key)
-        for obj in ot.model._default_manager.filter(pk__in=ids):
+        for obj in _records(ot).filter(pk__in=ids):
             if matches(terms, document(obj, defs).tokens(exclude=hidden)):
                 keep.add((ct_id, obj.pk))
     return [r for r in rows if r[0] not in verify or (r[0], r[1]) in keep]
@@ -301,7 +469,7 @@ def entry_for(obj: models.Model, text_defs: list[Any] | None = None) -> SearchEn
         owner_id=getattr(obj, "owner_id", None),
         team_id=getattr(obj, "team_id", None),
         title=doc.title[:200],
-        subtitle=doc.subtitle[:300],
+        subtitle=pack_parts(doc.parts),
         document=" ".join(sorted(doc.tokens())),
     )
 
@@ -333,3 +501,38 @@ def bulk_index(objs: Iterable[models.Model], batch_size: int = 2000) -> int:
 
 def unindex(obj: models.Model) -> None:
     SearchEntry.objects.filter(content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk).delete()
+
+
+def reindex(keys: Iterable[str] | None = None, batch_size: int = 2000) -> int:
+    """Rewrite the entries of every record of the given types (all searchable types by default), in id
+    order and batches, one transaction per batch: after a change to what documents hold. An entry is
+    updated in place, keeping its id and so its place in the newest-first order; a missing one is added.
+    Returns the number of records indexed."""
+    from django.db import transaction
+
+    fields = ["owner_id", "team_id", "title", "subtitle", "document"]
+    n = 0
+    for key in keys if keys is not None else list(_BUILDERS):
+        ot = registry.get(key)
+        ct = ContentType.objects.get_for_model(ot.model)
+        defs = text_definitions(key)
+        qs = _records(ot).order_by("pk")
+        last = 0
+        while True:
+            objs = list(qs.filter(pk__gt=last)[:batch_size])
+            if not objs:
+                break
+            with transaction.atomic():
+                existing = dict(
+                    SearchEntry.objects.filter(content_type=ct, object_id__in=[o.pk for o in objs]).values_list(
+                        "object_id", "id"
+                    )
+                )
+                entries = [entry_for(o, defs) for o in objs]
+                for e in entries:
+                    e.pk = existing.get(e.object_id)
+                SearchEntry.objects.bulk_update([e for e in entries if e.pk], fields, batch_size=batch_size)
+                SearchEntry.objects.bulk_create([e for e in entries if not e.pk], batch_size=batch_size)
+            n += len(objs)
+            last = objs[-1].pk
+    return n

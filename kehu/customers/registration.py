@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from kehu.core import registry, search
 from kehu.customers.models import ChannelKind, Contact, Customer, Tag
@@ -76,11 +76,11 @@ registry.register(
 
 
 def customer_document(c: Customer) -> search.Document:
-    place = " · ".join(p for p in (c.city, c.province) if p)
     return search.Document(
         title=c.name,
-        subtitle=_("Customer") + (f" · {place}" if place else ""),
-        fields={"name": search.text_tokens(c.name)},
+        parts=[("city", c.city), ("province", c.province)],
+        # the name key lets a lead's company find this customer however its name is spelt
+        fields={"name": set(search.text_tokens(c.name)) | search.name_key_tokens(c.name)},
     )
 
 
@@ -97,10 +97,12 @@ def contact_document(c: Contact, channels: list[Any] | None = None) -> search.Do
     company = c.customer.name if c.customer is not None else ""
     return search.Document(
         title=c.name,
-        subtitle=_("Contact") + (f" · {company}" if company else ""),
+        parts=[("customer", company)],
         fields={"name": search.text_tokens(c.name), "customer": search.text_tokens(company), "channels": tokens},
     )
 
 
-search.register("customers.customer", customer_document)
-search.register("customers.contact", contact_document)
+search.register("customers.customer", customer_document, label=_("Customer"), icon="bi-building")
+search.register(
+    "customers.contact", contact_document, label=_("Contact"), icon="bi-person-lines-fill", prefetch=("channels",)
+)
