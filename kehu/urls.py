@@ -14,3 +14,6 @@ urlpatterns = [
     path("api/", include("kehu.api_urls")),
     path("ops/admin/", admin.site.urls),
 ]
+
+# unmatched addresses under /api/ answer in the API's JSON error shape (kehu.core.api.not_found)
+handler404 = "kehu.core.api.not_found"

@@ -8,6 +8,8 @@ POST with an `Idempotency-Key` is replayed instead of repeated.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import functools
 import hashlib
 import json
@@ -21,7 +23,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.http import Http404, QueryDict
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.generators import SchemaGenerator
@@ -96,11 +99,43 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Not found."))
+    elif isinstance(exc, exceptions.ParseError):
+        exc = exceptions.ParseError(_parse_error_message(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     response.data = {"errors": _flatten(response.data)}
     return response
+
+
+def _parse_error_message(exc: exceptions.ParseError) -> str:
+    """A translated message for a body the parser could not read (DRF's own names Python's English error)."""
+    cause = exc.__context__
+    if isinstance(cause, json.JSONDecodeError):
+        return _("The request body is not valid JSON (line %(line)d, column %(column)d).") % {
+            "line": cause.lineno,
+            "column": cause.colno,
+        }
+    if isinstance(cause, UnicodeError):
+        return _("The request body is not valid UTF-8 text.")
+    detail = str(exc.detail)
+    if detail.startswith("JSON parse error"):
+        return _("The request body is not valid JSON.")
+    if detail.startswith("Multipart form parse error"):
+        return _("The uploaded form data could not be read.")
+    if detail.startswith("Unsupported charset"):
+        return _("The character set in the Content-Type header is not supported; send UTF-8.")
+    return detail
+
+
+def not_found(request: Any, exception: Exception | None = None) -> Any:
+    """The site's 404 handler: under /api/ a JSON error in the API's shape, elsewhere the usual page."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"errors": {"__all__": [_("Not found.")]}}, status=404)
+    return page_not_found(request, exception)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -311,6 +346,17 @@ class GateFilterBackend(filters.BaseFilterBackend):
             if key in RESERVED:
                 continue
             raw = request.query_params.get(key, "")
+            bound = next((b for b in RANGE_SUFFIXES if key.endswith(b)), "")
+            if bound:
+                name = key.removesuffix(bound)
+                if name not in range_fields(view, defs) or not pol.can_read(name):
+                    errors[key] = [str(UNKNOWN_PARAMETER)]
+                    continue
+                try:
+                    queryset = queryset.filter(_range_q(ot.model, name, defs, raw, upper=bound == "__to"))
+                except DjangoValidationError as exc:
+                    errors[key] = list(exc.messages)
+                continue
             name, many = (key[:-4], True) if key.endswith("__in") else (key, False)
             known = name in view.filter_fields or (name in defs and not many)
             if not known or not pol.can_read(name):
@@ -335,14 +381,19 @@ class GateFilterBackend(filters.BaseFilterBackend):
             except DjangoValidationError as exc:
                 errors[key] = list(exc.messages)
         query = request.query_params.get("q", "").strip()
+        view.search_keep = None
         if "q" in request.query_params and not view.search_enabled:
             errors["q"] = [str(UNKNOWN_PARAMETER)]
         elif query:
-            hits = search_mod.search(user, query, types=[ot.key], limit=view.search_limit)
-            queryset = queryset.filter(pk__in=[h.object_id for h in hits])
+            # a condition on the search index inside the list's own query: every match, with the filters
+            queryset, view.search_keep = search_mod.restrict(queryset, user, query)
         ordering = request.query_params.get("ordering", view.default_ordering)
-        if ordering.lstrip("-") not in view.allowed_ordering():
-            errors["ordering"] = [_("Cannot order by “%(name)s”.") % {"name": ordering.lstrip("-")}]
+        key = ordering.lstrip("-")
+        if key in defs and pol.can_read(key):
+            queryset = queryset.annotate(**{SORT_KEY: customfields.order_expression(defs[key])})
+            ordering = ordering.replace(key, SORT_KEY)
+        elif key not in view.allowed_ordering():
+            errors["ordering"] = [_("Cannot order by “%(name)s”.") % {"name": key}]
         if errors:
             raise exceptions.ValidationError(errors)
         view.ordering = ordering
@@ -357,15 +408,92 @@ class GateFilterBackend(filters.BaseFilterBackend):
         params.append(
             _param(
                 "ordering",
-                {"type": "string", "enum": orders, "default": view.default_ordering},
-                _("Sort order; a leading minus sorts descending."),
+                {
+                    "anyOf": [
+                        {"type": "string", "enum": orders},
+                        {"type": "string", "pattern": r"^-?cf_[a-z][a-z0-9_]*$"},
+                    ],
+                    "default": view.default_ordering,
+                },
+                _("Sort order; a leading minus sorts descending. `cf_<key>` sorts on a custom field you may read."),
             )
         )
         for name in view.filter_fields:
             field: Any = ot.model._meta.get_field(name)
             params.append(_param(name, _field_schema(field), _("Exact match.")))
             params.append(_param(f"{name}__in", {"type": "string"}, _("Any of these comma-separated values.")))
+        for name in range_fields(view, {}):
+            schema = _field_schema(ot.model._meta.get_field(name))
+            if schema.get("format") == "date-time":
+                schema = {"type": "string", "description": "A date (the whole day) or a date-time."}
+            params.append(_param(f"{name}__from", schema, _("At least this value (inclusive).")))
+            params.append(_param(f"{name}__to", schema, _("At most this value (inclusive).")))
         return params
+
+
+RANGE_SUFFIXES = ("__from", "__to")
+SORT_KEY = "sort_key"
+
+
+def _is_range_field(field: Any) -> bool:
+    if field is None or field.is_relation or field.choices:
+        return False
+    return isinstance(field, models.DateField | models.IntegerField | models.DecimalField | models.FloatField)
+
+
+def range_fields(view: Any, defs: Mapping[str, CustomFieldDefinition]) -> list[str]:
+    """Fields filtered by `<name>__from` / `<name>__to`: the dates and numbers among the list's filter and
+    ordering fields, and the number and date custom fields (cf_<key>)."""
+    model = registry.get(view.object_type).model
+    names = [
+        n
+        for n in dict.fromkeys([*view.filter_fields, *view.ordering_fields])
+        if _is_range_field(model_field(model, n)) and n != "id"
+    ]
+    return names + [k for k, d in defs.items() if d.type in customfields.RANGE_TYPES]
+
+
+def _range_q(
+    model: type[models.Model], name: str, defs: Mapping[str, CustomFieldDefinition], raw: str, *, upper: bool
+) -> Q:
+    """One inclusive bound; a bad value is a ValidationError naming what to give."""
+    if "\x00" in raw:
+        raise DjangoValidationError(_("Null characters are not allowed."))
+    if name in defs:
+        return customfields.range_q(defs[name], raw, upper=upper)
+    field: Any = model._meta.get_field(name)
+    op = "lte" if upper else "gte"
+    if isinstance(field, models.DateTimeField):
+        day = parse_date(raw.strip()) if len(raw.strip()) == 10 else None
+        if day is not None:  # a whole day in the user's time zone
+            start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+            return Q(**{f"{name}__lt": start + datetime.timedelta(days=1)}) if upper else Q(**{f"{name}__gte": start})
+        try:
+            moment = parse_datetime(raw.strip())
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise DjangoValidationError(_("Enter a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM:SS)."))
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return Q(**{f"{name}__{op}": moment})
+    if isinstance(field, models.DateField):
+        try:
+            day = parse_date(raw.strip())
+        except ValueError:
+            day = None
+        if day is None:
+            raise DjangoValidationError(_("Enter a date as YYYY-MM-DD."))
+        return Q(**{f"{name}__{op}": day})
+    if isinstance(field, models.IntegerField):
+        return Q(**{f"{name}__{op}": _int(raw.strip())})
+    try:
+        number = decimal.Decimal(raw.strip())
+    except (decimal.InvalidOperation, ValueError) as exc:
+        raise DjangoValidationError(_("Enter a number.")) from exc
+    if not number.is_finite():
+        raise DjangoValidationError(_("Enter a number."))
+    return Q(**{f"{name}__{op}": number})
 
 
 def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -402,7 +530,8 @@ class KeysetPagination(pagination.BasePagination):
                     {"page_size": [_("Give a number from 1 to %(n)d.") % {"n": MAX_PAGE_SIZE}]}
                 )
         ordering = str(getattr(view, "ordering", None) or getattr(view, "default_ordering", "-id"))
-        page = paginate(queryset, [ordering], request.query_params.get("cursor"), size)
+        keep = getattr(view, "search_keep", None)
+        page = paginate(queryset, [ordering], request.query_params.get("cursor"), size, keep)
         self.request = request
         self.next_cursor = page.next_cursor
         return page.items
@@ -624,11 +753,11 @@ class GatedViewSet(viewsets.GenericViewSet):
     ordering_fields: ClassVar[tuple[str, ...]] = ("updated_at", "created_at")
     default_ordering: ClassVar[str] = "-updated_at"
     search_enabled: ClassVar[bool] = False
-    search_limit: ClassVar[int] = 500
     select_related: ClassVar[tuple[str, ...]] = ()
     prefetch_related: ClassVar[tuple[str, ...]] = ()
     page_size: ClassVar[int] = 50
     ordering: str | None = None
+    search_keep: Callable[[list[Any]], list[Any]] | None = None
     pagination_class = KeysetPagination
     filter_backends = [GateFilterBackend]
     schema = GatedAutoSchema()

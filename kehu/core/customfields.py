@@ -13,8 +13,10 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Case, DateField, Expression, FloatField, Q, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils.translation import gettext as _
 
 from kehu.core.models import CustomFieldDefinition
@@ -212,8 +214,60 @@ def _decimal_spellings(value: str) -> list[str]:
     return spellings
 
 
-def order_expression(defn: CustomFieldDefinition) -> KeyTextTransform:
-    return KeyTextTransform(defn.name, "custom")
+NUMBER_TYPES = (T.INTEGER, T.DECIMAL)
+RANGE_TYPES = (T.INTEGER, T.DECIMAL, T.DATE)  # filtered by range: cf_<key>__from, cf_<key>__to
+# stored values as clean_value() writes them; anything else (a value left from a deleted field of another
+# type under the same key) is treated as empty rather than breaking a cast on PostgreSQL
+_NUMBER_RE = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def typed_expression(defn: CustomFieldDefinition) -> Expression:
+    """The field's value as the database should compare it: numbers as numbers, dates as dates, else text
+    (NULL when the record has no value)."""
+    text = KeyTextTransform(defn.name, "custom")
+    if defn.type in NUMBER_TYPES:
+        return Case(
+            When(**{f"custom__{defn.name}__regex": _NUMBER_RE}, then=Cast(text, FloatField())),
+            default=None,
+            output_field=FloatField(),
+        )
+    if defn.type == T.DATE:
+        return Case(
+            When(**{f"custom__{defn.name}__regex": _DATE_RE}, then=Cast(text, DateField())),
+            default=None,
+            output_field=DateField(),
+        )
+    return Cast(text, TextField())  # a plain text value: lookups on it compare text, not JSON
+
+
+def order_expression(defn: CustomFieldDefinition) -> Expression:
+    """The sort key: numbers sort numerically, dates chronologically, the rest as text; NULL without a value
+    (kehu.core.pagination puts those last in both directions)."""
+    return typed_expression(defn)
+
+
+def range_q(defn: CustomFieldDefinition, raw: str, *, upper: bool) -> Q:
+    """`cf_<key>__from` (upper False) or `__to` (upper True), both inclusive, on a number or date field;
+    ValidationError with a message for a value of the wrong kind."""
+    if defn.type not in RANGE_TYPES:
+        raise ValidationError(_("This field cannot be filtered by a range."))
+    bound: Any
+    if defn.type == T.DATE:
+        try:
+            bound = dt.date.fromisoformat(raw.strip())
+        except ValueError as exc:
+            raise ValidationError(_("Enter a date as YYYY-MM-DD.")) from exc
+    else:
+        try:
+            number = decimal.Decimal(raw.strip())
+        except (decimal.InvalidOperation, ValueError) as exc:
+            raise ValidationError(_("Enter a number.")) from exc
+        if not number.is_finite():
+            raise ValidationError(_("Enter a number."))
+        bound = float(number)
+    lookup = LessThanOrEqual if upper else GreaterThanOrEqual
+    return Q(lookup(typed_expression(defn), Value(bound)))
 
 
 # --------------------------------------------------------------------------- administration

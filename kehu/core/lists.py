@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, NullIf
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -154,11 +154,18 @@ def apply_filters(
         if key in RESERVED or not value:
             continue
         name = key.removesuffix("__from").removesuffix("__to")
-        if not pol.can_read(name) or (name not in known and name not in defs):
+        ranged = name != key
+        if (
+            not pol.can_read(name)
+            or (name not in known and name not in defs)
+            or (ranged and not _is_range(known.get(name), defs.get(name)))
+        ):
             errors.append(_("Cannot filter on “%(name)s”.") % {"name": key})
             continue
         try:
-            if name in defs:
+            if name in defs and ranged:
+                qs = qs.filter(customfields.range_q(defs[name], value, upper=key.endswith("__to")))
+            elif name in defs:
                 qs = qs.filter(customfields.filter_q(defs[name], value))
             else:
                 flt = known[name]
@@ -193,8 +200,73 @@ def apply_filters(
             active[key] = value
         except (ValueError, ValidationError) as exc:
             msg = exc.messages[0] if isinstance(exc, ValidationError) else _("Invalid value.")
-            errors.append(f"{field_label(qs.model, name, defs)}: {msg}")
+            # a filter that is no model field ("reached stage") is named by its own label
+            label = str(known[name].label) if name in known else field_label(qs.model, name, defs)
+            errors.append(f"{label}: {msg}")
     return qs, active, errors
+
+
+def _is_range(flt: Filter | None, defn: CustomFieldDefinition | None) -> bool:
+    """Whether a filter takes `__from` / `__to` bounds."""
+    if defn is not None:
+        return defn.type in customfields.RANGE_TYPES
+    return flt is not None and flt.apply is None and flt.kind in ("date", "number")
+
+
+def sortable_names(config: ObjectList, pol: permissions.Policy, defs: dict[str, CustomFieldDefinition]) -> set[str]:
+    """What the list may be sorted on: the declared sorts and every column that is a field of the record
+    itself (not a many-to-many list), plus the custom fields — those the user may read."""
+    model = config.ot.model
+    names = set(config.sorts)
+    for name in config.available:
+        if name.startswith("cf_"):
+            continue
+        f = model._meta.get_field(name)
+        if getattr(f, "concrete", False) and not f.many_to_many:
+            names.add(name)
+    return {n for n in names if pol.can_read(n)} | {k for k in defs if pol.can_read(k)}
+
+
+SORT_KEY = "sort_key"
+
+
+def sort_expression(model: type[models.Model], name: str, defs: dict[str, CustomFieldDefinition]) -> Any:
+    """The value a sort on `name` compares, when it is not the column itself: a custom field typed by its
+    definition, or a related record by what the list shows of it (a user's name, a stage's place in its
+    pipeline, a customer's name). None: sort on the column."""
+    if name in defs:
+        return customfields.order_expression(defs[name])
+    f: Any = model._meta.get_field(name)
+    if not (f.many_to_one or f.one_to_one):
+        return None
+    related = f.related_model
+    fields = {x.name for x in related._meta.get_fields()}
+    if "order" in fields:
+        return F(f"{name}__order")
+    if "display_name" in fields and "username" in fields:  # a user: as str(user) shows them
+        return Coalesce(NullIf(F(f"{name}__display_name"), Value("")), F(f"{name}__username"))
+    for label in ("name", "title", "number"):
+        if label in fields:
+            return F(f"{name}__{label}")
+    return None
+
+
+def sort_options(
+    columns: list[Column], sort: str, model: type[models.Model], defs: dict[str, CustomFieldDefinition]
+) -> list[tuple[str, str, bool]]:
+    """(value, label, selected) for the sort menu: both directions of each sortable column shown, and the
+    current sort even when its column is not shown, so the menu always names the order the rows are in."""
+    names = [c.name for c in columns if c.sortable]
+    key = sort.lstrip("-")
+    for extra in (key, "updated_at"):
+        if extra not in names:
+            names.append(extra)
+    out = []
+    for name in names:
+        label = field_label(model, name, defs)
+        out.append((f"-{name}", f"{label} ↓", sort == f"-{name}"))
+        out.append((name, f"{label} ↑", sort == name))
+    return out
 
 
 def render_list(
@@ -214,35 +286,34 @@ def render_list(
     chip_labels: dict[str, str] = {}
     qs, active, errors = apply_filters(qs, config, request, pol, defs, chip_labels)
     query = request.GET.get("q", "").strip()
+    keep = None
     if query:
-        hits = search_mod.search(request.user, query, types=[ot.key], limit=500)
-        qs = qs.filter(pk__in=[h.object_id for h in hits])
+        qs, keep = search_mod.restrict(qs, request.user, query)
     # columns: requested ones the user may read, else the defaults
     allowed = [c for c in [*config.available, *defs] if pol.can_read(c)]
     requested = [c for c in request.GET.get("cols", "").split(",") if c in allowed]
     names = requested or [c for c in config.columns if pol.can_read(c)]
-    sortable = {s for s in config.sorts if pol.can_read(s)} | {k for k in defs if pol.can_read(k)}
+    sortable = sortable_names(config, pol, defs)
     sort = request.GET.get("sort", config.default_sort)
     if sort.lstrip("-") not in sortable:
         if "sort" in request.GET:
             errors.append(_("Cannot sort on “%(name)s”.") % {"name": sort.lstrip("-")})
         sort = config.default_sort
     key = sort.lstrip("-")
-    if key in defs:
-        qs = qs.annotate(
-            sort_cf=Coalesce(customfields.order_expression(defs[key]), Value(""), output_field=models.TextField())
-        )
-        ordering = [("-" if sort.startswith("-") else "") + "sort_cf"]
+    expression = sort_expression(model, key, defs)
+    if expression is not None:
+        qs = qs.annotate(**{SORT_KEY: expression})
+        ordering = [("-" if sort.startswith("-") else "") + SORT_KEY]
     else:
         ordering = [sort]
     # every relation shown as a column is read with the page, never once per row
     fks, m2m = _relations(model, names)
     qs = qs.select_related(*config.select_related, *fks).prefetch_related(*config.prefetch_related, *m2m)
     try:
-        page = paginate(qs, ordering, request.GET.get("cursor"), config.page_size)
+        page = paginate(qs, ordering, request.GET.get("cursor"), config.page_size, keep)
     except ValidationError as exc:
         errors.append(exc.messages[0])
-        page = paginate(qs, ordering, None, config.page_size)
+        page = paginate(qs, ordering, None, config.page_size, keep)
     columns = [Column(n, field_label(model, n, defs), n in sortable, defs.get(n)) for n in names]
     _active_options, picklist_labels = _picklists()
     base = {k: v for k, v in request.GET.items() if k not in ("cursor", "partial", "view")}
@@ -263,6 +334,7 @@ def render_list(
         "saved_view": saved,
         "current_query": urlencode(base),
         "sort_links": {c.name: _sort_link(base, c.name, sort) for c in columns if c.sortable},
+        "sort_options": sort_options(columns, sort, model, defs),
         "can_add": pol.can("add"),
         "bulk": [a for a in config.bulk_actions if pol.can("assign" if a == "assign" else "change")],
         "policy": pol,
@@ -307,7 +379,17 @@ def _render_partial(
                 for f in config.filters
                 if pol.can_read(f.name)
             ],
-            "cf_filters": [d for k, d in defs.items() if pol.can_read(k)],
+            "cf_filters": [
+                {
+                    "d": d,
+                    "range": d.type in customfields.RANGE_TYPES,
+                    "value": active.get(k, ""),
+                    "date_from": active.get(f"{k}__from", ""),
+                    "date_to": active.get(f"{k}__to", ""),
+                }
+                for k, d in defs.items()
+                if pol.can_read(k)
+            ],
             "active": active,
             "keep": {k: v for k, v in request.GET.items() if k in ("q", "sort", "cols")},
         },
@@ -351,6 +433,10 @@ def _chips(
         elif name in defs:
             d = defs[name]
             shown = d.choice_label(value) if d.choices else value
+            if key.endswith("__from"):
+                label = f"{label} ≥"
+            elif key.endswith("__to"):
+                label = f"{label} ≤"
         rest = {k: v for k, v in base.items() if k != key}
         out.append({"label": label, "value": shown, "remove": "?" + urlencode(rest)})
     return out

@@ -7,13 +7,14 @@ cursor is the last row's sort values, signed so a client cannot forge one that b
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 SALT = "kehu.keyset"
@@ -66,25 +67,79 @@ def order_spec(ordering: list[str]) -> list[tuple[str, bool]]:
     return spec
 
 
-def paginate(qs: models.QuerySet, ordering: list[str], cursor: str | None, size: int) -> Page:
+MAX_READS = 20  # reads of one page when rows are dropped after reading (search hits found through a hidden field)
+
+
+def _beyond(name: str, desc: bool, value: Any, nullable: bool) -> Q:
+    """Rows strictly after `value` in one key. A nullable key puts its NULLs (records without a value) last in
+    both directions, on SQLite and PostgreSQL alike: nothing comes after them but other NULLs."""
+    after = Q(**{f"{name}__{'lt' if desc else 'gt'}": value}) if value is not None else Q(pk__in=[])
+    return after | Q(**{f"{name}__isnull": True}) if nullable and value is not None else after
+
+
+def _after(qs: models.QuerySet, spec: list[tuple[str, bool]], values: list[Any], nullable: set[str]) -> models.QuerySet:
+    """The rows beyond the position `values` in the order `spec`."""
+    # (a < x) OR (a = x AND id < y), plus the redundant bound a <= x that lets the index range scan start
+    # at the cursor instead of reading and discarding every earlier row
+    first, first_desc = spec[0]
+    bound = Q()
+    if first not in nullable:
+        bound = Q(**{f"{first}__{'lte' if first_desc else 'gte'}": values[0]})
+    cond = Q()
+    for i, (name, desc) in enumerate(spec):
+        step = _beyond(name, desc, values[i], name in nullable)
+        for j, (prev_name, _d) in enumerate(spec[:i]):
+            step &= Q(**{f"{prev_name}__isnull": True}) if values[j] is None else Q(**{prev_name: values[j]})
+        cond |= step
+    return qs.filter(bound & cond)
+
+
+def _nullable(qs: models.QuerySet, name: str) -> bool:
+    if name in qs.query.annotations:
+        return True
+    try:
+        return bool(qs.model._meta.get_field(name).null)
+    except Exception:  # noqa: BLE001 - not a field: treat as nullable, which is always correct
+        return True
+
+
+def paginate(
+    qs: models.QuerySet,
+    ordering: list[str],
+    cursor: str | None,
+    size: int,
+    keep: Callable[[list[Any]], list[Any]] | None = None,
+) -> Page:
+    """One page of `qs` in `ordering` after `cursor`. `keep`, if given, drops rows after they are read (a check
+    the database cannot make); the page is then read on until it is full, for at most MAX_READS reads, and a
+    short page still links to the rest."""
     spec = order_spec(ordering)
     names = [n for n, _desc in spec]
-    if cursor:
-        values = _decode(cursor, qs, names)
-        # (a < x) OR (a = x AND id < y), plus the redundant bound a <= x that lets the index range scan start
-        # at the cursor instead of reading and discarding every earlier row
-        first, first_desc = spec[0]
-        bound = Q(**{f"{first}__{'lte' if first_desc else 'gte'}": values[0]})
-        cond = Q()
-        for i, (name, desc) in enumerate(spec):
-            step = Q(**{f"{name}__{'lt' if desc else 'gt'}": values[i]})
-            for prev_name, _d in spec[:i]:
-                step &= Q(**{prev_name: values[spec.index((prev_name, _d))]})
-            cond |= step
-        qs = qs.filter(bound & cond)
-    qs = qs.order_by(*[("-" if desc else "") + name for name, desc in spec])
-    rows = list(qs[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    next_cursor = _encode([_value(rows[-1], n) for n in names]) if more and rows else None
-    return Page(rows, next_cursor)
+    values = _decode(cursor, qs, names) if cursor else None
+    nullable = {n for n in names if n != "id" and _nullable(qs, n)}
+    qs = qs.order_by(
+        *[
+            (F(name).desc(nulls_last=True) if desc else F(name).asc(nulls_last=True))
+            if name in nullable
+            else ("-" if desc else "") + name
+            for name, desc in spec
+        ]
+    )
+    items: list[Any] = []
+    for _read in range(MAX_READS if keep is not None else 1):
+        rows = list((qs if values is None else _after(qs, spec, values, nullable))[: size + 1])
+        more = len(rows) > size
+        if keep is None:
+            items = rows
+            break
+        rows = rows[:size]
+        items += keep(rows)
+        if len(items) > size or not more:
+            break
+        values = [_value(rows[-1], n) for n in names]
+    else:  # still short after MAX_READS reads: link on from the last row read
+        return Page(items, _encode(values) if values is not None else None)
+    more = len(items) > size
+    items = items[:size]
+    next_cursor = _encode([_value(items[-1], n) for n in names]) if more and items else None
+    return Page(items, next_cursor)

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from django.db import models
+from django.db.models import Exists, OuterRef
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.countries import country_choices
 from kehu.core.lists import Filter, ObjectList
-from kehu.customers.models import Customer, LifecycleStage, SizeTier
+from kehu.customers.models import ChannelKind, Contact, ContactChannel, Customer, LifecycleStage, SizeTier
+
+
+def _by_customer(qs: models.QuerySet, value: str) -> models.QuerySet:
+    """Contacts of one customer: its id (a link from the customer) or a part of its name."""
+    if value.isdigit() and len(value) < 19:
+        return qs.filter(customer_id=int(value))
+    return qs.filter(customer__name__icontains=value)
+
+
+def _has_channel(qs: models.QuerySet, value: str) -> models.QuerySet:
+    """Contacts reachable on a channel kind (at least one WeChat, phone, e-mail … identity)."""
+    if value not in ChannelKind.values:
+        raise ValueError(value)
+    return qs.filter(Exists(ContactChannel.objects.filter(contact_id=OuterRef("pk"), kind=value)))
+
 
 CUSTOMER_LIST = ObjectList(
     object_type="customers.customer",
@@ -47,6 +64,7 @@ CUSTOMER_LIST = ObjectList(
         Filter("city", _("City"), kind="text"),
         Filter("tags", _("Tag"), kind="tag"),
         Filter("uscc", _("Unified social credit code"), kind="text"),
+        Filter("credit_limit", _("Credit limit"), kind="number"),
         Filter("created_at", _("Created"), kind="date"),
         Filter("updated_at", _("Last changed"), kind="date"),
     ],
@@ -76,8 +94,11 @@ CONTACT_LIST = ObjectList(
     filters=[
         Filter("owner", _("Owner"), kind="user"),
         Filter("team", _("Team"), kind="team"),
+        Filter("customer", _("Customer"), kind="text", apply=_by_customer),
         Filter("title", _("Job title"), kind="text"),
         Filter("department", _("Department"), kind="text"),
+        Filter("gender", _("Gender"), choices=Contact.Gender.choices),
+        Filter("channels", _("Reachable on"), choices=ChannelKind.choices, apply=_has_channel),
         Filter("is_primary", _("Primary contact"), kind="bool"),
         Filter("created_at", _("Created"), kind="date"),
         Filter("updated_at", _("Last changed"), kind="date"),

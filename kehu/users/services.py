@@ -22,8 +22,22 @@ def _set_path(team: Team) -> None:
     team.path = (team.parent.path if team.parent else "/") + f"{team.pk}/"
 
 
+def _unique_among_siblings(name: str, parent: Team | None, team: Team | None = None) -> None:
+    siblings = Team.objects.filter(parent=parent, name__iexact=name.strip())
+    if team is not None:
+        siblings = siblings.exclude(pk=team.pk)
+    if siblings.exists():
+        message = (
+            _("There is already a team named “%(name)s” under “%(parent)s”.") % {"name": name.strip(), "parent": parent}
+            if parent is not None
+            else _("There is already a top-level team named “%(name)s”.") % {"name": name.strip()}
+        )
+        raise ValidationError({"name": [message]})
+
+
 @transaction.atomic
 def create_team(*, actor: Any, name: str, parent: Team | None = None, lead: User | None = None) -> Team:
+    _unique_among_siblings(name, parent)
     team = Team(name=name.strip(), parent=parent, lead=lead, path="/")
     core.create(actor=actor, obj=team)
     _set_path(team)
@@ -35,6 +49,7 @@ def create_team(*, actor: Any, name: str, parent: Team | None = None, lead: User
 def update_team(*, actor: Any, team: Team, name: str, parent: Team | None, lead: User | None) -> dict[str, Any]:
     if parent is not None and parent.path.startswith(team.path):
         raise ValidationError({"parent": [_("A team cannot sit under itself or one of its sub-teams.")]})
+    _unique_among_siblings(name, parent, team)
     old_path = team.path
     changes = core.update(actor=actor, obj=team, values={"name": name.strip(), "parent": parent, "lead": lead})
     if "parent" in changes:
@@ -73,7 +88,8 @@ def update_user(*, actor: Any, user: User, values: dict[str, Any], roles: list[R
     _keep_an_administrator()
     if was_active and not user.is_active:
         _end_sessions(user)
-        events.record(actor=actor, obj=user, verb="deactivated")
+        revoked = _revoke_tokens(user)
+        events.record(actor=actor, obj=user, verb="deactivated", data={"tokens_revoked": revoked} if revoked else None)
     permissions.forget(user)
     return changes
 
@@ -95,6 +111,14 @@ def _end_sessions(user: User) -> None:
     for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         if str(s.get_decoded().get("_auth_user_id")) == str(user.pk):
             s.delete()
+
+
+def _revoke_tokens(user: User) -> list[str]:
+    """Delete every API token of a deactivated user (reactivating them does not bring one back); returns the
+    prefixes of the deleted tokens for the event."""
+    tokens = list(ApiToken.objects.filter(user=user).order_by("pk"))
+    ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).delete()
+    return [t.prefix for t in tokens]
 
 
 @transaction.atomic

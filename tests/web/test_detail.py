@@ -99,7 +99,7 @@ def financed(users: dict[str, User]) -> Customer:
     return customer
 
 
-FINANCE_VALUES = ("50000", "60天月结", "6222020000001111")
+FINANCE_VALUES = ("50000", "50,000", "60天月结", "6222020000001111")
 FINANCE_LABELS = ("Credit limit", "Payment terms", "Bank account", "credit_limit", "payment_terms", "bank_account")
 
 
@@ -109,7 +109,7 @@ def test_finance_fields_absent_for_rep_present_for_finance(financed: Customer, l
         for needle in FINANCE_VALUES + FINANCE_LABELS:
             assert needle not in html, (url, needle)
     html = text(login("finance").get(f"/customers/{financed.pk}/"))
-    for needle in ("50000.00", "60天月结", "6222020000001111", "Credit limit", "Bank account"):
+    for needle in ("50,000.00", "60天月结", "6222020000001111", "Credit limit", "Bank account"):
         assert needle in html, needle
 
 
@@ -122,7 +122,7 @@ def test_rep_timeline_hides_finance_changes(financed: Customer, users: dict, log
     by_finance = [t for t in entries if t.event.actor_id == users["finance"].pk]
     assert by_finance and all(not t.changes for t in by_finance)  # the entry stays, its values do not
     finance_html = text(login("finance").get(f"/customers/{financed.pk}/"))
-    assert "Credit limit" in finance_html and "50000" in finance_html
+    assert "Credit limit" in finance_html and "50,000" in finance_html
     # amounts in the timeline read as on the pages: grouped by thousands
     assert "50,000.00" in finance_html and "50,000" not in html
 

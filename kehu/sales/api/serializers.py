@@ -54,10 +54,35 @@ class ConvertSerializer(StrictSerializer):
         required=False, help_text="Also open a deal: pipeline, stage, amount, expected close (all optional)."
     )
     customer = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, help_text="An existing customer to attach the lead to."
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="An existing customer to attach the lead to (GET .../duplicates/ lists the candidates).",
     )
     contact = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, help_text="An existing contact of that customer."
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="An existing contact to attach the lead to; without `customer`, its customer is used.",
+    )
+    create_new = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Create a new customer and contact for what `customer` and `contact` do not name, even though "
+            "customers or contacts you can see already hold the lead's company, e-mail or phone. Without it such "
+            "a conversion is refused with 409, the matching ids listed under `customer` and `contact`."
+        ),
+    )
+
+
+class ConvertConflictSerializer(serializers.Serializer):
+    """409 on convert: messages per field, and the ids of the matching records per field."""
+
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
+    matches = serializers.DictField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="Ids of the customers (`customer`) and contacts (`contact`) that already match the lead.",
     )
 
 

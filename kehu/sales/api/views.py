@@ -18,6 +18,7 @@ from kehu.customers.api.views import assign_action
 from kehu.customers.models import Contact, Customer
 from kehu.sales import services
 from kehu.sales.api.serializers import (
+    ConvertConflictSerializer,
     ConvertResultSerializer,
     ConvertSerializer,
     DisqualifySerializer,
@@ -35,6 +36,7 @@ class LeadViewSet(GatedCRUDViewSet):
     filter_fields = (
         "status",
         "source",
+        "campaign",
         "industry",
         "country",
         "province",
@@ -91,11 +93,15 @@ class LeadViewSet(GatedCRUDViewSet):
         )
         return self._answer(lead)
 
-    @extend_schema(request=ConvertSerializer, responses=ConvertResultSerializer)
+    @extend_schema(request=ConvertSerializer, responses={200: ConvertResultSerializer, 409: ConvertConflictSerializer})
     @action(detail=True, methods=["post"])
     @idempotent
     def convert(self, request: Request, pk: str | None = None) -> Response:
-        """Turn the lead into a customer and a contact (or attach it to existing ones) in one step."""
+        """Turn the lead into a customer and a contact (or attach it to existing ones) in one step.
+
+        When customers or contacts you can see already hold the lead's company, e-mail or phone and the body
+        neither names them (`customer`, `contact`) nor sets `create_new: true`, nothing is created: the answer
+        is 409 with the matching ids under `customer` and `contact`."""
         lead = self.get_object()
         check_if_match(request, lead)
         body = ConvertSerializer(data=request.data)
@@ -110,13 +116,17 @@ class LeadViewSet(GatedCRUDViewSet):
             if contact is None:
                 raise exceptions.ValidationError({"contact": [_("Choose a contact of the chosen customer.")]})
         opp_data = body.validated_data.get("opportunity")
-        customer, contact, opp = services.convert(
-            actor=request.user,
-            lead=lead,
-            customer=customer,
-            contact=contact,
-            opportunity_data=dict(opp_data) if opp_data is not None else None,
-        )
+        try:
+            customer, contact, opp = services.convert(
+                actor=request.user,
+                lead=lead,
+                customer=customer,
+                contact=contact,
+                opportunity_data=dict(opp_data) if opp_data is not None else None,
+                refuse_matches=not body.validated_data["create_new"],
+            )
+        except services.ConversionConflict as exc:
+            return Response({"errors": _conflict_messages(exc.matches), "matches": exc.matches}, status=409)
         return Response({"customer": customer.pk, "contact": contact.pk, "opportunity": opp.pk if opp else None})
 
     @extend_schema(request=AssignSerializer, responses=LeadSerializer)
@@ -136,3 +146,24 @@ class LeadViewSet(GatedCRUDViewSet):
         lead = self.get_object()
         dup = services.find_duplicates(request.user, lead)
         return Response(DuplicatesSerializer(dup, context=self.get_serializer_context()).data)
+
+
+def _conflict_messages(matches: dict[str, list[int]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if "customer" in matches:
+        out["customer"] = [
+            _(
+                "Customers %(ids)s already match this lead. Give one of them as “customer”, or set “create_new” "
+                "to create a new customer."
+            )
+            % {"ids": ", ".join(str(i) for i in matches["customer"])}
+        ]
+    if "contact" in matches:
+        out["contact"] = [
+            _(
+                "Contacts %(ids)s already match this lead. Give one of them as “contact”, or set “create_new” to "
+                "create a new contact."
+            )
+            % {"ids": ", ".join(str(i) for i in matches["contact"])}
+        ]
+    return out

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core import normalize, permissions
+from kehu.core import normalize, permissions, search
 from kehu.core import services as core
 from kehu.core.models import PicklistOption
 from kehu.customers import services as customer_services
@@ -90,12 +90,11 @@ def qualify(*, actor: Any, lead: Lead) -> dict[str, Any]:
 def disqualify(*, actor: Any, lead: Lead, reason: str, note: str = "") -> dict[str, Any]:
     if lead.status == S.CONVERTED:
         raise ValidationError({"status": [_("This lead is already converted.")]})
+    # errors under `reason`, the name the form and the API take the value by
     if not reason:
-        raise ValidationError({"disqualify_reason": [_("Give a reason for disqualifying this lead.")]})
+        raise ValidationError({"reason": [_("Give a reason for disqualifying this lead.")]})
     if not PicklistOption.objects.filter(list="disqualify_reason", value=reason, active=True).exists():
-        raise ValidationError(
-            {"disqualify_reason": [_("“%(value)s” is not a disqualification reason.") % {"value": reason}]}
-        )
+        raise ValidationError({"reason": [_("“%(value)s” is not a disqualification reason.") % {"value": reason}]})
     return core.update(
         actor=actor,
         obj=lead,
@@ -116,7 +115,9 @@ class Duplicates:
 
 def find_duplicates(actor: Any, lead: Lead) -> Duplicates:
     """Contacts holding the lead's e-mail or phone, and customers with the lead's company name — among
-    the records the user may see (a match outside their scope is not revealed)."""
+    the records the user may see (a match outside their scope is not revealed). Company names match
+    however they are spelt: full- or half-width, traditional or simplified, upper or lower case, with or
+    without spaces and punctuation (kehu.core.search.name_key, one token looked up in the search index)."""
     contacts = permissions.visible(Contact, actor)
     customers = permissions.visible(Customer, actor)
     dup = Duplicates()
@@ -128,11 +129,57 @@ def find_duplicates(actor: Any, lead: Lead) -> Duplicates:
                     seen.add(c.pk)
                     dup.contacts.append(c)
     if lead.company:
-        dup.customers = list(customers.filter(name__iexact=lead.company.strip())[:5])
+        same = search.same_name("customers.customer", lead.company)
+        dup.customers = list(customers.filter(pk__in=same).order_by("-pk")[:5])
     for c in dup.contacts:
         if c.customer and c.customer not in dup.customers:
             dup.customers.append(c.customer)
     return dup
+
+
+class ConversionConflict(ValidationError):
+    """The conversion would create a customer or contact that already exists; nothing was saved. `matches`
+    holds the ids of the matching records per field ("customer", "contact"); the API answers 409."""
+
+    def __init__(self, matches: dict[str, list[int]]) -> None:
+        self.matches = matches
+        messages: dict[str, list[str]] = {}
+        if "customer" in matches:
+            messages["customer"] = [
+                _(
+                    "Customers %(ids)s already match this lead. Attach the lead to one of them, or choose to "
+                    "create a new customer."
+                )
+                % {"ids": ", ".join(str(i) for i in matches["customer"])}
+            ]
+        if "contact" in matches:
+            messages["contact"] = [
+                _(
+                    "Contacts %(ids)s already match this lead. Attach the lead to one of them, or choose to "
+                    "create a new contact."
+                )
+                % {"ids": ", ".join(str(i) for i in matches["contact"])}
+            ]
+        super().__init__(messages)
+
+
+def conversion_matches(
+    actor: Any, lead: Lead, customer: Customer | None = None, contact: Contact | None = None
+) -> dict[str, list[int]]:
+    """The records a conversion would duplicate, by the field that would attach the lead to them instead:
+    {"customer": [ids]} when no customer is chosen and the duplicate check finds some, {"contact": [ids]} when
+    no contact is chosen and matching contacts exist (of the chosen customer, if one is). Empty: nothing
+    would be duplicated. Only records the user may see are named."""
+    if contact is not None:
+        return {}
+    dup = find_duplicates(actor, lead)
+    out: dict[str, list[int]] = {}
+    if customer is None and dup.customers:
+        out["customer"] = [c.pk for c in dup.customers]
+    contacts = [c.pk for c in dup.contacts if customer is None or c.customer_id == customer.pk]
+    if contacts:
+        out["contact"] = contacts
+    return out
 
 
 @transaction.atomic
@@ -144,13 +191,18 @@ def convert(
     contact: Contact | None = None,
     customer_data: dict[str, Any] | None = None,
     opportunity_data: dict[str, Any] | None = None,
+    refuse_matches: bool = False,
 ) -> tuple[Customer, Contact, Opportunity | None]:
     """Turn a lead into a customer, a contact and (given `opportunity_data`: pipeline, stage, amount,
     expected close …) an opportunity in one step, keeping its history.
 
     Pass an existing `customer` (and optionally `contact`) to attach the lead to a record found by the
-    duplicate check instead of creating new ones.
+    duplicate check instead of creating new ones; a `contact` alone attaches to that contact's customer.
+    With `refuse_matches`, a conversion that would create a customer or contact the user can already see
+    (`conversion_matches`) raises ConversionConflict instead.
     """
+    if customer is None and contact is not None and contact.customer_id is not None:
+        customer = contact.customer
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     core.require(actor, Lead, "change", lead)
     if lead.status == S.CONVERTED:
@@ -164,6 +216,10 @@ def convert(
         or (customer is not None and contact.customer_id != customer.pk)
     ):
         raise ValidationError({"contact": [_("Choose a contact of the chosen customer.")]})
+    if refuse_matches:
+        matches = conversion_matches(actor, lead, customer, contact)
+        if matches:
+            raise ConversionConflict(matches)
     owner = lead.owner or actor
     if customer is None:
         data: dict[str, Any] = {
@@ -199,7 +255,7 @@ def convert(
     if opportunity_data is not None:
         from kehu.sales.services.opportunities import create_opportunity
 
-        data = {"name": lead.company or lead.name, "source": lead.source}
+        data = {"name": lead.company or lead.name, "source": lead.source, "campaign": lead.campaign}
         data.update({k: v for k, v in opportunity_data.items() if v not in (None, "")})
         data.update(customer=customer, lead=lead)
         opportunity = create_opportunity(

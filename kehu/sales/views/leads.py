@@ -33,6 +33,7 @@ PROFILE = [
     "phone",
     "wechat",
     "source",
+    "campaign",
     "industry",
     "country",
     "province",
@@ -213,12 +214,20 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
         except (PermissionDenied, Http404):
             error = _("You do not have permission to do this.")
     stages = list(Stage.objects.filter(active=True, pipeline__active=True).select_related("pipeline"))
+    # the choice the form starts with: a contact holding the lead's e-mail or phone (and its customer) is a
+    # stronger match than a customer of the same name; "create new" only when nothing matches
+    suggested_contact = next((c for c in dups.contacts if c.customer_id is not None), None)
+    suggested_customer = suggested_contact.customer_id if suggested_contact else None
+    if suggested_customer is None and dups.customers:
+        suggested_customer = dups.customers[0].pk
     return render(
         request,
         "sales/lead_convert.html",
         {
             "obj": lead,
             "duplicates": dups,
+            "suggested_customer": suggested_customer,
+            "suggested_contact": suggested_contact.pk if suggested_contact else None,
             "error": error,
             "can_opportunity": can_opportunity,
             "pipelines": Pipeline.objects.filter(active=True).order_by("-is_default", "order", "id"),
