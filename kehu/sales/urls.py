@@ -25,6 +25,7 @@ urlpatterns = [
     path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity_detail"),
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity_edit"),
     path("opportunities/<int:pk>/move/", views.opportunity_move, name="opportunity_move"),
+    path("opportunities/<int:pk>/move/undo/", views.opportunity_move_undo, name="opportunity_move_undo"),
     path("opportunities/<int:pk>/assign/", views.opportunity_assign, name="opportunity_assign"),
     path("opportunities/<int:pk>/delete/", views.opportunity_delete, name="opportunity_delete"),
     path("opportunities/<int:pk>/contacts/", views.opportunity_contacts, name="opportunity_contacts"),

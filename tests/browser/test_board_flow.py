@@ -1,5 +1,6 @@
 """The opportunity board in a real browser: drag a card to the next stage, see both columns' totals change,
-then undo from the toast; at phone width the board scrolls sideways inside itself, never the page."""
+then undo from the toast (the move is taken back, not repeated in reverse); at phone width the board scrolls
+sideways inside itself, never the page."""
 
 from __future__ import annotations
 
@@ -75,9 +76,15 @@ def test_drag_card_updates_totals_and_undo(live_server: Any, browser: Any) -> No
     assert dst.locator("[data-count]").inner_text() == "0"
     assert dst.locator("[data-totals]").inner_text().strip() == ""
     assert src.locator(".deal-card", has_text="Big deal").count() == 1
-    from kehu.sales.models import Opportunity
+    from kehu.sales.models import Opportunity, StageHistory
 
-    assert Opportunity.objects.get(name="Big deal").stage_id == prospecting.pk
+    big = Opportunity.objects.get(name="Big deal")
+    assert big.stage_id == prospecting.pk
+    # a real undo, not a move back: the history reads [Prospecting] again, and Proposal is not "reached"
+    assert list(StageHistory.objects.filter(opportunity=big).values_list("stage_id", "left_at")) == [
+        (prospecting.pk, None)
+    ]
+    assert big.max_stage_order == prospecting.order
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()

@@ -181,3 +181,46 @@ def test_pipeline_settings_for_admins_only(role_users: dict[str, Any], deals: di
         "/settings/pipelines/new/", {"name_en": "Upsell", "name_zh": "增购", "currency": "cny", "active": "on"}
     )
     assert r.status_code == 302
+
+
+def test_read_only_roles_get_no_moving(role_users: dict[str, Any], deals: dict[str, Opportunity]) -> None:
+    """Finance and marketing may see deals but not change their stage: no "Move to…" menu, no dragging,
+    no stage path buttons; a rep who may move gets all three."""
+    opp = deals["rep"]
+    for name in ("finance", "marketing"):
+        client = _client(role_users[name])
+        board = client.get("/opportunities/board/")
+        if board.status_code == 404:  # a role that may not see deals at all
+            continue
+        body = board.content.decode()
+        assert "东区商机" in body
+        assert "data-move-to" not in body and "deal-menu" not in body and "data-can-move" not in body
+        assert "is-readonly" in body
+        detail = client.get(f"/opportunities/{opp.pk}/").content.decode()
+        assert f"/opportunities/{opp.pk}/move/" not in detail
+    rep = _client(role_users["rep"])
+    body = rep.get("/opportunities/board/").content.decode()
+    assert "data-move-to" in body and "data-can-move" in body and f"/opportunities/{opp.pk}/move/undo/" in body
+    assert f"/opportunities/{opp.pk}/move/" in rep.get(f"/opportunities/{opp.pk}/").content.decode()
+
+
+def test_stage_field_rule_hides_moving(role_users: dict[str, Any], deals: dict[str, Opportunity]) -> None:
+    """A role that may change deals but whose field rule makes `stage` read-only cannot move them either."""
+    from kehu.core import permissions
+    from kehu.users.models import RolePermission
+
+    rep = role_users["rep"]
+    grant = RolePermission.objects.get(role__code="sales_rep", object_type="sales.opportunity")
+    grant.field_rules = {**(grant.field_rules or {}), "stage": "readonly"}
+    grant.save()
+    permissions.forget(rep)
+    body = _client(rep).get("/opportunities/board/").content.decode()
+    assert "东区商机" in body and "data-move-to" not in body and "data-can-move" not in body
+    column = (
+        _client(rep)
+        .get(f"/opportunities/board/column/?pipeline={deals['rep'].pipeline_id}&column={deals['rep'].stage_id}")
+        .content.decode()
+    )
+    assert "data-move-to" not in column
+    detail = _client(rep).get(f"/opportunities/{deals['rep'].pk}/").content.decode()
+    assert f"/opportunities/{deals['rep'].pk}/move/" not in detail

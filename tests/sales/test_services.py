@@ -69,7 +69,7 @@ def test_qualify_and_disqualify(role_users: dict[str, User], lead_factory: Any) 
     for reason in ("", "bored", "No budget"):  # missing, unknown, a label instead of the value
         with pytest.raises(ValidationError) as exc:
             services.disqualify(actor=rep, lead=lead, reason=reason)
-        assert "disqualify_reason" in exc.value.message_dict
+        assert "reason" in exc.value.message_dict  # the request field
         assert Lead.objects.get(pk=lead.pk).status == "new"
 
     services.disqualify(actor=rep, lead=lead, reason="no_budget", note="明年再联系")
@@ -119,6 +119,53 @@ def test_find_duplicates_only_among_visible_records(
 
     clean = lead_factory(owner=rep, name="新人", company="不存在的公司", email="new@example.com")
     assert not services.find_duplicates(rep, clean)
+
+
+@pytest.mark.parametrize(
+    "company",
+    [
+        "捷辰交通建设(嘉兴)有限公司",  # half-width brackets
+        "捷辰交通建设（嘉兴）有限公司",  # exactly as stored
+        "捷辰交通建設（嘉興）有限公司",  # traditional characters
+        " 捷辰交通建设 嘉兴 有限公司 ",  # spaces instead of brackets
+        "捷辰交通建设·嘉兴·有限公司",  # other punctuation
+    ],
+)
+def test_company_duplicate_found_however_the_name_is_spelt(
+    company: str, role_users: dict[str, User], customer_factory: Any, lead_factory: Any
+) -> None:
+    rep = role_users["rep"]
+    existing = customer_factory(owner=rep, name="捷辰交通建设（嘉兴）有限公司")
+    customer_factory(owner=rep, name="捷辰交通建设（杭州）有限公司")  # same group, another company
+    lead = lead_factory(owner=rep, name="周航", company=company)
+    assert services.find_duplicates(rep, lead).customers == [existing]
+
+
+def test_company_duplicates_in_latin_script_and_with_email_and_phone(
+    role_users: dict[str, User], customer_factory: Any, contact_factory: Any, lead_factory: Any
+) -> None:
+    rep, south = role_users["rep"], role_users["rep_south"]
+    acme = customer_factory(owner=rep, name="ACME Trading Co., Ltd.")
+    customer_factory(owner=south, name="Acme Trading Co Ltd")  # the same name in another team: not revealed
+    other = customer_factory(owner=rep, name="北京远望科技")
+    by_mail = contact_factory(
+        owner=rep, customer=other, name="钱多", channels=[{"kind": "email", "value": "qian@yw.cn"}]
+    )
+    by_phone = contact_factory(owner=rep, name="孙少", channels=[{"kind": "phone", "value": "13900001234"}])
+    lead = lead_factory(
+        owner=rep, name="钱多", company="ＡＣＭＥ trading co ltd", email="QIAN@yw.cn", phone="139 0000 1234"
+    )
+    dup = services.find_duplicates(rep, lead)
+    assert set(dup.contacts) == {by_mail, by_phone}
+    assert set(dup.customers) == {acme, other}  # by name, and the company of the contact found by e-mail
+    assert len(services.find_duplicates(role_users["manager"], lead).customers) == 3
+    # a renamed customer is found under its new name only
+    from kehu.customers import services as customer_services
+
+    customer_services.update_customer(actor=rep, customer=acme, values={"name": "Acme Holdings"})
+    assert acme not in services.find_duplicates(rep, lead).customers
+    lead2 = lead_factory(owner=rep, name="赵四", company="ACME holdings")
+    assert services.find_duplicates(rep, lead2).customers == [acme]
 
 
 def test_convert_creates_customer_and_contact_and_keeps_history(role_users: dict[str, User], lead_factory: Any) -> None:

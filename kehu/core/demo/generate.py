@@ -440,6 +440,14 @@ def _lead_owner(ctx: Context, region: str, rng: random.Random) -> User:
     return rng.choice(ctx.owners(region))
 
 
+def campaign_for(source: str, foreign: bool, seed: str) -> str:
+    """The campaign a record from this source channel came through, or "" (about three in four of those
+    channels name one). Its own random stream, so adding campaigns leaves the rest of the demo unchanged."""
+    names = (N.CAMPAIGNS_EN if foreign else N.CAMPAIGNS_CN).get(source, [])
+    pick = random.Random(f"campaign:{seed}")
+    return pick.choice(names) if names and pick.random() < 0.75 else ""
+
+
 def _lead(ctx: Context, status: str, rng: random.Random) -> tuple[Lead, list]:
     foreign = rng.random() < 0.12
     if foreign:
@@ -465,6 +473,7 @@ def _lead(ctx: Context, status: str, rng: random.Random) -> tuple[Lead, list]:
         status="new",
         created_at=created,
     )
+    lead.campaign = campaign_for(lead.source, foreign, f"{person.name}:{created.isoformat()}")
     if company:
         lead.title = rng.choice(N.TITLES_EN if person.latin or foreign else N.TITLES_CN)[0]
     if rng.random() < 0.85:
@@ -558,6 +567,7 @@ def _converted_lead(ctx: Context, row: CustomerRow, rng: random.Random) -> tuple
         created_at=created,
         custom={},
     )
+    lead.campaign = campaign_for(lead.source, lead.country not in ("", "CN"), f"{lead.name}:{created.isoformat()}")
     if ctx.has_budget and rng.random() < 0.6:
         lead.custom["budget"] = str(Decimal(rng.choice([10, 20, 50, 100, 200, 500]) * 10_000))
     qualified_at = ctx.when(rng, after=created, before=converted_at)

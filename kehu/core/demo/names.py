@@ -619,3 +619,19 @@ STREETS_EN = [
     "Riverside Drive",
 ]
 PAYMENT_TERMS = ["月结 30 天", "月结 60 天", "预付 30%，发货前付清", "Net 30", "Net 60", "货到付款"]
+# marketing campaigns by source channel (Chinese for domestic records, English for foreign ones); leads and
+# deals name them in their `campaign` field until campaigns are records of their own
+CAMPAIGNS_CN = {
+    "trade_show": ["2026 上海工博会", "2026 深圳高交会", "2025 中国国际进口博览会"],
+    "campaign": ["春季新品发布会", "双十一客户答谢季", "企业数字化转型线上峰会"],
+    "email": ["春季新品发布会", "年终客户关怀邮件"],
+    "social": ["微信视频号直播 · 销售管理", "双十一客户答谢季"],
+    "web_form": ["企业数字化转型线上峰会", "免费试用申请 2026"],
+}
+CAMPAIGNS_EN = {
+    "trade_show": ["Hannover Messe 2026", "CES Asia 2026"],
+    "campaign": ["Spring webinar series", "Global partner summit 2026"],
+    "email": ["Spring webinar series", "Q4 customer newsletter"],
+    "social": ["LinkedIn ads Q2 2026"],
+    "web_form": ["Free trial 2026", "Spring webinar series"],
+}

@@ -43,6 +43,7 @@ class OpportunityViewSet(GatedCRUDViewSet):
         "customer",
         "partner",
         "source",
+        "campaign",
         "currency",
         "loss_reason",
         "expected_close",

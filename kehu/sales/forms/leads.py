@@ -23,6 +23,7 @@ class LeadForm(GatedModelForm):
             "phone",
             "wechat",
             "source",
+            "campaign",
             "industry",
             "country",
             "province",

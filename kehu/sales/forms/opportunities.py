@@ -47,6 +47,7 @@ class OpportunityForm(GatedModelForm):
             "probability",
             "expected_close",
             "source",
+            "campaign",
             "partner",
             "competitors",
             "next_step",

@@ -26,6 +26,8 @@ class Lead(GatedModel):
     wechat = models.CharField(_("WeChat"), max_length=60, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
     source = models.CharField(_("source channel"), max_length=40, blank=True)
+    # the marketing campaign that brought the lead, by name until campaigns are records (docs/decisions.md)
+    campaign = models.CharField(_("campaign"), max_length=200, blank=True)
     industry = models.CharField(_("industry"), max_length=40, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True, choices=country_choices)
     province = models.CharField(_("province / state"), max_length=60, blank=True)

@@ -49,6 +49,8 @@ class Opportunity(GatedModel):
     stage_entered_at = models.DateTimeField(_("in stage since"))
     max_stage_order = models.PositiveSmallIntegerField(default=0, editable=False)
     source = models.CharField(_("source channel"), max_length=40, blank=True)
+    # the marketing campaign behind the deal (copied from its lead), by name until campaigns are records
+    campaign = models.CharField(_("campaign"), max_length=200, blank=True)
     partner = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("partner"),

@@ -2,8 +2,10 @@
 
 from kehu.sales.services import catalogue, documents  # products and price lists; quotes → orders → payments
 from kehu.sales.services.leads import (
+    ConversionConflict,
     Duplicates,
     assign_lead,
+    conversion_matches,
     convert,
     create_lead,
     delete_lead,
@@ -14,6 +16,7 @@ from kehu.sales.services.leads import (
 )
 from kehu.sales.services.opportunities import (
     StageConflict,
+    UndoRefused,
     assign_opportunity,
     clean_lines,
     create_opportunity,
@@ -23,6 +26,7 @@ from kehu.sales.services.opportunities import (
     move_stage,
     set_contacts,
     set_lines,
+    undo_move,
     update_opportunity,
 )
 
@@ -30,10 +34,13 @@ __all__ = [
     "catalogue",
     "documents",
     "StageConflict",
+    "UndoRefused",
+    "ConversionConflict",
     "Duplicates",
     "assign_lead",
     "assign_opportunity",
     "clean_lines",
+    "conversion_matches",
     "convert",
     "create_lead",
     "create_opportunity",
@@ -47,6 +54,7 @@ __all__ = [
     "qualify",
     "set_contacts",
     "set_lines",
+    "undo_move",
     "update_lead",
     "update_opportunity",
 ]

@@ -11,13 +11,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from kehu.core import events
 from kehu.core import services as core
 from kehu.sales.models import Opportunity, Pipeline, Stage, StageHistory
+from kehu.sales.services.opportunities import recompute_reach
 
 PIPELINE = "sales.pipeline"
 
@@ -105,20 +106,34 @@ def _check_closing_stages(pipeline: Pipeline) -> None:
 
 @transaction.atomic
 def save_stage(*, actor: Any, pipeline: Pipeline, stage: Stage | None, values: dict[str, Any]) -> Stage:
-    """Create (stage=None, appended before the closing stages' order) or edit one stage."""
+    """Create (stage=None) or edit one stage. A new open stage goes after the last open stage, before the
+    closing stages (Won / Lost move down one place); a new won or lost stage goes last."""
     _require(actor, pipeline)
     before = _stage_list(pipeline)
+    reordered = False
     if stage is None:
-        stage = Stage(pipeline=pipeline, order=(pipeline.stages.aggregate(m=Max("order"))["m"] or 0) + 1)
+        stage = Stage(pipeline=pipeline)
+        kind = values.get("kind", Stage.Kind.OPEN)
+        last_open = pipeline.stages.filter(kind=Stage.Kind.OPEN).aggregate(m=Max("order"))["m"]
+        if kind == Stage.Kind.OPEN and last_open is not None:
+            shifted = Stage.objects.filter(pipeline=pipeline, order__gt=last_open).update(order=F("order") + 1)
+            stage.order = last_open + 1
+            reordered = shifted > 0
+        else:
+            stage.order = (pipeline.stages.aggregate(m=Max("order"))["m"] or 0) + 1
     elif stage.pipeline_id != pipeline.pk:
         raise ValidationError({"stage": [_("This stage belongs to another pipeline.")]})
     elif "kind" in values and values["kind"] != stage.kind and _in_use(stage):
         raise ValidationError({"kind": [_("Deals are in this stage; its kind cannot change. Add a new stage.")]})
+    elif "order" in values and values["order"] != stage.order:
+        reordered = True
     for name, value in values.items():
         setattr(stage, name, value)
     stage.full_clean()
     stage.save()
     _check_closing_stages(pipeline)
+    if reordered:
+        recompute_reach(pipeline_id=pipeline.pk)
     _record(actor, pipeline, before)
     return stage
 
@@ -162,9 +177,13 @@ def reorder_stages(*, actor: Any, pipeline: Pipeline, stage_ids: list[int]) -> d
     if sorted(stage_ids) != sorted(current) or len(set(stage_ids)) != len(stage_ids):
         raise ValidationError({"stages": [_("Give every stage of this pipeline exactly once.")]})
     before = _stage_list(pipeline)
+    moved = False
     for i, pk in enumerate(stage_ids):
         if current[pk].order != i:
             Stage.objects.filter(pk=pk).update(order=i)
+            moved = True
+    if moved:
+        recompute_reach(pipeline_id=pipeline.pk)
     return _record(actor, pipeline, before)
 
 

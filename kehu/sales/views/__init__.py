@@ -25,6 +25,7 @@ from kehu.sales.views.opportunities import (
     opportunity_lines,
     opportunity_list,
     opportunity_move,
+    opportunity_move_undo,
 )
 from kehu.sales.views.pipelines import (
     pipeline_create,
@@ -59,6 +60,7 @@ __all__ = [
     "opportunity_lines",
     "opportunity_list",
     "opportunity_move",
+    "opportunity_move_undo",
     "pipeline_create",
     "pipeline_edit",
     "pipeline_list",

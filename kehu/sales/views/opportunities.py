@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import select_template
@@ -43,6 +44,7 @@ PROFILE = [
     "customer",
     "pipeline",
     "source",
+    "campaign",
     "partner",
     "next_step",
     "started_on",
@@ -127,6 +129,7 @@ def opportunity_board(request: HttpRequest) -> HttpResponse:
             "can_add": permissions.can(request.user, Opportunity, "add"),
             "loss_form": LossForm(),
             "readable": _readable(request.user),
+            "can_move": _can_move(request.user),
         },
     )
 
@@ -158,8 +161,16 @@ def opportunity_board_column(request: HttpRequest) -> HttpResponse:
             "filter_query": "&".join(f"{k}={v}" for k, v in filters.items()),
             "today": timezone.localdate(),
             "readable": _readable(request.user),
+            "can_move": _can_move(request.user),
         },
     )
+
+
+def _can_move(user: Any) -> bool:
+    """May the user move the board's deals? Every card on the board is within the user's scope, so the
+    action and the field rule decide for all of them (the stage service checks each move again)."""
+    pol = permissions.policy(user, Opportunity)
+    return pol.can("change") and pol.can_write("stage")
 
 
 def _readable(user: Any) -> dict[str, bool]:
@@ -207,19 +218,58 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
     body: dict[str, Any] = {"ok": ok, "message": message, "version": opp.version, "stage": opp.stage_id}
     if ok:
         body["undo"] = before
-        pipeline = Pipeline.objects.filter(pk=request.POST.get("pipeline") or opp.pipeline_id).first() or opp.pipeline
-        columns = sales_queries.board_columns(pipeline)
-        sales_queries.fill_board(columns, _board_qs(request, pipeline), size=0)
-        body["columns"] = {
-            c.key: {
-                "count": c.count,
-                "totals": [
-                    {"currency": t["currency"], "amount": _money(t["amount"]), "weighted": _money(t["weighted"])}
-                    for t in c.totals
-                ],
-            }
-            for c in columns
+        body["undo_url"] = reverse("sales:opportunity_move_undo", args=[pk])
+        body["columns"] = _column_totals(request, opp)
+    return JsonResponse(body, status=status)
+
+
+def _column_totals(request: HttpRequest, opp: Opportunity) -> dict[str, Any]:
+    """Fresh count and totals of every column of the board the request came from, for the board's script."""
+    raw = request.POST.get("pipeline", "")
+    pipeline = (Pipeline.objects.filter(pk=raw).first() if raw.isdigit() else None) or opp.pipeline
+    columns = sales_queries.board_columns(pipeline)
+    sales_queries.fill_board(columns, _board_qs(request, pipeline), size=0)
+    return {
+        c.key: {
+            "count": c.count,
+            "totals": [
+                {"currency": t["currency"], "amount": _money(t["amount"]), "weighted": _money(t["weighted"])}
+                for t in c.totals
+            ],
         }
+        for c in columns
+    }
+
+
+@login_required
+@require_POST
+def opportunity_move_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo the user's last stage move of a deal (the board's Undo button): a real reversal, not a second
+    move. `version` is the version the move answered with; JSON like the move, a redirect otherwise."""
+    opp = permissions.get_or_404(Opportunity.objects.select_related("stage"), request.user, pk)
+    raw_version = request.POST.get("version", "")
+    version = int(raw_version) if raw_version.isdigit() else None
+    status = 200
+    try:
+        services.undo_move(actor=request.user, opp=opp, expected_version=version)
+        opp.refresh_from_db()
+        ok, message = (
+            True,
+            _("Move undone: “%(name)s” is back in %(stage)s.") % {"name": opp.name, "stage": opp.stage.name},
+        )
+    except services.StageConflict as exc:
+        ok, message, status = False, exc.messages[0], 409
+    except ValidationError as exc:
+        ok, message, status = False, exc.messages[0], 400
+    except PermissionDenied:
+        ok, message, status = False, _("You do not have permission to move this deal."), 403
+    if not _wants_json(request):
+        (messages.success if ok else messages.error)(request, message)
+        return redirect(safe_next(request, reverse("sales:opportunity_detail", args=[pk])))
+    opp.refresh_from_db()
+    body: dict[str, Any] = {"ok": ok, "message": message, "version": opp.version, "stage": opp.stage_id}
+    if ok:
+        body["columns"] = _column_totals(request, opp)
     return JsonResponse(body, status=status)
 
 
@@ -425,7 +475,8 @@ def opportunity_lines(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     price_list = _price_list(opp.currency)
     prices = {i.product_id: i.price for i in PriceListItem.objects.filter(price_list=price_list)} if price_list else {}
-    products = list(Product.objects.filter(active=True).order_by("name"))
+    on_deal = opp.lines.exclude(product=None).values_list("product_id", flat=True)  # shown even once inactive
+    products = list(Product.objects.filter(Q(active=True) | Q(pk__in=list(on_deal))).order_by("name"))
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         rows = _rows_from_post(request.POST)

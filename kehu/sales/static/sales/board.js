@@ -1,6 +1,7 @@
 // The opportunity board: drag a card (SortableJS) or use its "Move to…" menu; the move is saved through the
-// stage service. On success both columns' totals refresh and an Undo toast shows for a few seconds; on a
-// conflict or a refusal the card snaps back and the server's message is shown. Dropping on Lost asks why.
+// stage service. On success both columns' totals refresh and an Undo toast shows for a few seconds (Undo
+// takes the move back on the server); on a conflict or a refusal the card snaps back and the server's message
+// is shown. Dropping on Lost asks why. Users who may not move a deal get neither the menu nor dragging.
 (function () {
   "use strict";
   var board = document.getElementById("board");
@@ -72,22 +73,49 @@
     card.querySelectorAll("[data-move-to]").forEach(function (b) { b.disabled = b.dataset.moveTo === key; });
   }
 
+  function post(url, data) {
+    var query = board.dataset.filterQuery ? "?" + board.dataset.filterQuery : "";
+    return fetch(url + query, {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }
+    }).then(function (r) {
+      return r.json().catch(function () { return { ok: false, message: board.dataset.msgFailed }; });
+    });
+  }
+
+  // Undo a move on the server (a real reversal: the stay is taken back, not a second move); on success the
+  // card returns to where it was, on refusal (too late, changed since) it stays and the reason is shown.
+  function undoMove(card, url, from, undo) {
+    var data = new FormData();
+    data.append("version", card.dataset.version);
+    data.append("pipeline", board.dataset.pipeline);
+    card.classList.add("is-saving");
+    return post(url, data).then(function (body) {
+      card.classList.remove("is-saving");
+      if (body.version) card.dataset.version = body.version;
+      if (!body.ok) { showToast(body.message || board.dataset.msgFailed, true); return; }
+      place(card, from.container, from.index);
+      markCurrent(card, from.key);
+      card.dataset.lossReason = undo && undo.loss_reason || "";
+      card.dataset.lossNote = undo && undo.loss_note || "";
+      updateTotals(body.columns);
+      showToast(body.message || board.dataset.msgUndone, false);
+    }).catch(function () {
+      card.classList.remove("is-saving");
+      showToast(board.dataset.msgFailed, true);
+    });
+  }
+
   // POST the move; `from` = {container, index, key} to snap back to on failure.
-  function move(card, toKey, extra, from, isUndo) {
+  function move(card, toKey, extra, from) {
     var col = column(toKey);
     var data = new FormData();
     data.append("stage", col.dataset.stage);
     data.append("version", card.dataset.version);
     data.append("pipeline", board.dataset.pipeline);
     Object.keys(extra || {}).forEach(function (k) { data.append(k, extra[k]); });
-    var query = board.dataset.filterQuery ? "?" + board.dataset.filterQuery : "";
     card.classList.add("is-saving");
-    return fetch(card.dataset.moveUrl + query, {
-      method: "POST", body: data, credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }
-    }).then(function (r) {
-      return r.json().catch(function () { return { ok: false, message: board.dataset.msgFailed }; });
-    }).then(function (body) {
+    return post(card.dataset.moveUrl, data).then(function (body) {
       card.classList.remove("is-saving");
       if (!body.ok) {
         place(card, from.container, from.index);
@@ -101,13 +129,9 @@
       card.dataset.lossNote = extra && extra.loss_note || "";
       markCurrent(card, toKey);
       updateTotals(body.columns);
-      if (isUndo) { showToast(board.dataset.msgUndone, false); return; }
       var undo = body.undo;
-      var back = { container: col.querySelector("[data-cards]"), index: null, key: toKey };
-      showToast(body.message, false, function () {
-        place(card, from.container, from.index);
-        move(card, from.key, { loss_reason: undo.loss_reason, loss_note: undo.loss_note }, back, true);
-      });
+      var url = body.undo_url || card.dataset.undoUrl;
+      showToast(body.message, false, url ? function () { undoMove(card, url, from, undo); } : null);
     }).catch(function () {
       card.classList.remove("is-saving");
       place(card, from.container, from.index);
@@ -147,6 +171,16 @@
     };
   }
 
+  board.addEventListener("keydown", function (e) {
+    var card = e.target.closest(".deal-card");
+    if (!card || e.target !== card) return;
+    var menu = card.querySelector(".deal-menu");
+    if (e.key === "Enter") { card.querySelector(".deal-name").click(); }
+    else if ((e.key === "m" || e.key === "M") && menu) { e.preventDefault(); menu.click(); }
+  });
+  refreshEmpty();
+  if (!board.hasAttribute("data-can-move")) return;  // read only: no dragging, no menu (not rendered)
+
   var starts = new WeakMap();
   board.querySelectorAll("[data-cards]").forEach(function (el) {
     if (typeof Sortable === "undefined") return;
@@ -176,12 +210,5 @@
     dropped(card, btn.dataset.moveTo, from);
     card.focus();
   });
-  board.addEventListener("keydown", function (e) {
-    var card = e.target.closest(".deal-card");
-    if (!card || e.target !== card) return;
-    if (e.key === "Enter") { card.querySelector(".deal-name").click(); }
-    else if (e.key === "m" || e.key === "M") { e.preventDefault(); card.querySelector(".deal-menu").click(); }
-  });
   // cards loaded by "Load more" join the drag group automatically (same container)
-  refreshEmpty();
 })();
