@@ -110,7 +110,14 @@ def test_payments_over_the_api(
         "/api/v1/payments/", {"sales_order": order.pk, "amount": "2000", "status": "received"}, format="json"
     )
     assert too_much.status_code == 400
-    assert too_much.json() == {"errors": {"amount": ["The payment is larger than the open amount (¥1,130.00)."]}}
+    assert too_much.json() == {
+        "errors": {
+            "amount": [
+                f"The payment (¥2,000.00) is more than is left to plan or collect on {order.number}: ¥1,130.00 of "
+                "¥1,130.00 (received ¥0.00, planned ¥0.00)."
+            ]
+        }
+    }
     assert counts() == before
     planned = finance.post(
         "/api/v1/payments/",
@@ -226,3 +233,69 @@ def test_contract_files_over_the_api(
     assert rep.delete(item["download"]).status_code == 204
     assert not ContractFile.objects.exists()
     assert rep.get(item["download"]).status_code == 404
+
+
+def test_quote_for_a_deal_is_in_the_deals_currency_over_the_api(
+    users: dict[str, User], client_for: Callable[[str], APIClient], cat: dict[str, Any], root: User
+) -> None:
+    """A deal in EUR with no EUR price list: no quote in CNY at CNY prices, but a message naming EUR."""
+    from kehu.sales import services
+
+    rep = client_for("rep")
+    customer = make_customer(users["rep"])
+    opp = services.create_opportunity(
+        actor=users["rep"],
+        data={"name": "Berlin rollout", "customer": customer, "currency": "EUR"},
+        lines=[{"product": cat["crm"], "quantity": 1, "unit_price": "120"}],
+    )
+    before = counts()
+    response = rep.post("/api/v1/quotes/", {"opportunity": opp.pk}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": {
+            "price_list": [
+                "There is no active price list in EUR, the currency of the deal “Berlin rollout”. Add one in "
+                "Settings → Price lists, or change the deal’s currency."
+            ]
+        }
+    }
+    assert counts() == before
+    eur = catalogue.create_price_list(actor=root, data={"name": "Europe", "currency": "EUR"})
+    catalogue.set_prices(actor=root, price_list=eur, prices={cat["crm"]: "130"})
+    before = counts()
+    response = rep.post("/api/v1/quotes/", {"opportunity": opp.pk, "price_list": cat["cny"].pk}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"]["price_list"] == [
+        "The deal “Berlin rollout” is in EUR; the price list “标准价 Standard” is in CNY. Choose a price list in EUR."
+    ]
+    assert counts() == before
+    response = rep.post("/api/v1/quotes/", {"opportunity": opp.pk}, format="json")
+    assert response.status_code == 201, response.json()
+    assert (response.json()["currency"], response.json()["price_list"]) == ("EUR", eur.pk)
+
+
+def test_cancelled_order_takes_no_payments_over_the_api(
+    users: dict[str, User], client_for: Callable[[str], APIClient], cat: dict[str, Any]
+) -> None:
+    customer = make_customer(users["rep"])
+    quote = documents.create_quote(
+        actor=users["rep"], data={"customer": customer}, lines=[{"product": cat["crm"], "quantity": 1}]
+    )
+    documents.send_quote(actor=users["rep"], quote=quote)
+    order = documents.accept_quote(actor=users["rep"], quote=quote).order
+    finance = client_for("finance")
+    planned = finance.post(
+        "/api/v1/payments/",
+        {"sales_order": order.pk, "amount": "500", "due_date": str(timezone.localdate().replace(year=2020))},
+        format="json",
+    ).json()
+    assert finance.post(f"/api/v1/orders/{order.pk}/status/", {"status": "cancelled"}, format="json").status_code == 200
+    assert finance.get(f"/api/v1/payments/{planned['id']}/").json()["status"] == "cancelled"
+    assert finance.get("/api/v1/payments/?overdue=true").json()["results"] == []
+    before = counts()
+    response = finance.post(
+        "/api/v1/payments/", {"sales_order": order.pk, "amount": "1", "status": "received"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"errors": {"sales_order": [f"Order {order.number} is cancelled; it takes no payments."]}}
+    assert counts() == before

@@ -463,7 +463,12 @@ def test_payment_larger_than_open_amount_is_refused(role_users: dict[str, User],
     before = state()
     with pytest.raises(ValidationError) as exc:
         documents.create_payment(actor=finance, data={"sales_order": order, "amount": "60", "status": "received"})
-    assert exc.value.message_dict == {"amount": ["The payment is larger than the open amount (¥59.90)."]}
+    assert exc.value.message_dict == {
+        "amount": [
+            f"The payment (¥60.00) is more than is left to plan or collect on {order.number}: ¥59.90 of ¥259.90 "
+            "(received ¥200.00, planned ¥0.00)."
+        ]
+    }
     assert state() == before
     order.refresh_from_db()
     assert order.paid_amount == Decimal("200.00")
@@ -495,16 +500,24 @@ def test_receiving_a_planned_payment_over_the_open_amount_is_refused(
     order = accepted_order(role_users["rep"], catalog)
     finance = role_users["finance"]
     planned = documents.create_payment(
-        actor=finance, data={"sales_order": order, "amount": "259.90", "due_date": timezone.localdate()}
+        actor=finance, data={"sales_order": order, "amount": "159.90", "due_date": timezone.localdate()}
     )
     documents.create_payment(actor=finance, data={"sales_order": order, "amount": "100", "status": "received"})
     before = state()
-    with pytest.raises(ValidationError) as exc:
-        documents.receive_payment(actor=finance, payment=planned)
-    assert exc.value.message_dict == {"amount": ["The payment is larger than the open amount (¥159.90)."]}
+    with pytest.raises(ValidationError) as exc:  # its own planned ¥159.90 is left out: 259.90 − 100 = 159.90 fits
+        documents.receive_payment(actor=finance, payment=planned, amount="160")
+    assert exc.value.message_dict == {
+        "amount": [
+            f"The payment (¥160.00) is more than is left to plan or collect on {order.number}: ¥159.90 of ¥259.90 "
+            "(received ¥100.00, planned ¥0.00)."
+        ]
+    }
     assert state() == before
     planned.refresh_from_db()
     assert planned.status == "planned"
+    documents.receive_payment(actor=finance, payment=planned)  # the full planned amount: exactly what is left
+    order.refresh_from_db()
+    assert (order.paid_amount, order.open_amount) == (Decimal("259.90"), Decimal("0.00"))
 
 
 def test_payment_currency_and_target_checks(role_users: dict[str, User], catalog: dict[str, Any]) -> None:
@@ -540,6 +553,248 @@ def test_reps_and_agents_cannot_record_payments(role_users: dict[str, User], cat
             documents.create_payment(
                 actor=role_users[username], data={"sales_order": order, "amount": "1", "status": "received"}
             )
+
+
+def left_message(number: str, amount: str, left: str, total: str, received: str, planned: str) -> str:
+    return (
+        f"The payment ({amount}) is more than is left to plan or collect on {number}: {left} of {total} "
+        f"(received {received}, planned {planned})."
+    )
+
+
+def test_planned_payments_cannot_exceed_the_total(role_users: dict[str, User], catalog: dict[str, Any]) -> None:
+    order = accepted_order(role_users["rep"], catalog)  # total ¥259.90
+    finance = role_users["finance"]
+    due = timezone.localdate() + dt.timedelta(days=30)
+    documents.create_payment(actor=finance, data={"sales_order": order, "amount": "200", "due_date": due})
+    before = state()
+    for status in ("planned", "received"):
+        with pytest.raises(ValidationError) as exc:
+            documents.create_payment(
+                actor=finance, data={"sales_order": order, "amount": "60", "due_date": due, "status": status}
+            )
+        assert exc.value.message_dict == {
+            "amount": [left_message(order.number, "¥60.00", "¥59.90", "¥259.90", "¥0.00", "¥200.00")]
+        }
+    assert state() == before
+    documents.create_payment(actor=finance, data={"sales_order": order, "amount": "59.90", "due_date": due})
+    assert documents.collection(order).left == Decimal("0.00")
+
+
+def test_an_order_and_its_contract_collect_the_money_once(role_users: dict[str, User], catalog: dict[str, Any]) -> None:
+    """Money received on the order and again on its contract may not add up to more than the sale."""
+    order = accepted_order(role_users["rep"], catalog)  # total ¥259.90
+    finance = role_users["finance"]
+    contract = documents.create_contract(actor=finance, data={"sales_order": order, "start_date": dt.date(2026, 1, 1)})
+    documents.create_payment(actor=finance, data={"sales_order": order, "amount": "200", "status": "received"})
+    before = state()
+    with pytest.raises(ValidationError) as exc:
+        documents.create_payment(actor=finance, data={"contract": contract, "amount": "259.90", "status": "received"})
+    assert exc.value.message_dict == {
+        "amount": [left_message(order.number, "¥259.90", "¥59.90", "¥259.90", "¥200.00", "¥0.00")]
+    }
+    assert state() == before
+    on_contract = documents.create_payment(
+        actor=finance, data={"contract": contract, "amount": "59.90", "status": "received"}
+    )
+    order.refresh_from_db()
+    contract.refresh_from_db()
+    assert (order.paid_amount, order.open_amount, contract.paid_amount) == (
+        Decimal("259.90"),
+        Decimal("0.00"),
+        Decimal("59.90"),
+    )
+    assert documents.collection(contract) == documents.collection(order)
+    assert (documents.collection(order).received, documents.collection(order).open) == (Decimal("259.90"), 0)
+    with pytest.raises(ValidationError):  # and the other way round: the order has nothing left either
+        documents.create_payment(actor=finance, data={"sales_order": order, "amount": "1", "status": "received"})
+    with pytest.raises(ValidationError):  # an order paid partly through its contract cannot be cancelled
+        documents.set_order_status(actor=finance, order=order, status="cancelled")
+    documents.cancel_payment(actor=finance, payment=on_contract)
+    order.refresh_from_db()
+    contract.refresh_from_db()
+    assert (order.paid_amount, contract.paid_amount) == (Decimal("200.00"), Decimal("0.00"))
+
+
+def test_an_orders_contract_is_in_its_currency_and_keeps_its_order_once_paid(
+    role_users: dict[str, User], catalog: dict[str, Any]
+) -> None:
+    order = accepted_order(role_users["rep"], catalog)
+    finance = role_users["finance"]
+    before = state()
+    with pytest.raises(ValidationError) as exc:
+        documents.create_contract(
+            actor=finance, data={"sales_order": order, "currency": "USD", "start_date": dt.date(2026, 1, 1)}
+        )
+    assert exc.value.message_dict == {
+        "currency": [f"A contract for order {order.number} is in the order’s currency (CNY), not USD."]
+    }
+    assert state() == before
+    contract = documents.create_contract(actor=finance, data={"sales_order": order, "start_date": dt.date(2026, 1, 1)})
+    documents.create_payment(
+        actor=finance, data={"contract": contract, "amount": "100", "due_date": timezone.localdate()}
+    )
+    other = accepted_order(role_users["rep"], catalog)
+    with pytest.raises(ValidationError) as exc:
+        documents.update_contract(actor=finance, contract=contract, values={"sales_order": other})
+    assert exc.value.message_dict == {"sales_order": ["This contract has payments; its order cannot change."]}
+    with pytest.raises(ValidationError) as exc:  # below what is planned on it
+        documents.update_contract(actor=finance, contract=contract, values={"value": "99"})
+    assert exc.value.message_dict == {
+        "value": ["The value cannot be less than what is received and planned on this contract (¥100.00)."]
+    }
+    contract.refresh_from_db()
+    assert (contract.sales_order, contract.value) == (order, Decimal("259.90"))
+
+
+def test_a_cancelled_order_takes_no_payments_and_its_plans_are_no_longer_due(
+    role_users: dict[str, User], catalog: dict[str, Any]
+) -> None:
+    order = accepted_order(role_users["rep"], catalog)
+    finance = role_users["finance"]
+    contract = documents.create_contract(actor=finance, data={"sales_order": order, "start_date": dt.date(2026, 1, 1)})
+    past = timezone.localdate() - dt.timedelta(days=5)
+    on_order = documents.create_payment(actor=finance, data={"sales_order": order, "amount": "100", "due_date": past})
+    on_contract = documents.create_payment(actor=finance, data={"contract": contract, "amount": "50", "due_date": past})
+    assert Payment.objects.filter(documents.overdue_q()).count() == 2
+    documents.set_order_status(actor=finance, order=order, status="cancelled")
+    on_order.refresh_from_db()
+    on_contract.refresh_from_db()
+    assert (on_order.status, on_contract.status) == ("cancelled", "cancelled")
+    assert not on_order.is_overdue and not Payment.objects.filter(documents.overdue_q()).exists()
+    assert Event.objects.filter(object_id=on_order.pk, verb="updated", changes__status=["planned", "cancelled"])
+    before = state()
+    with pytest.raises(ValidationError) as exc:
+        documents.create_payment(actor=finance, data={"sales_order": order, "amount": "1", "status": "received"})
+    assert exc.value.message_dict == {"sales_order": [f"Order {order.number} is cancelled; it takes no payments."]}
+    with pytest.raises(ValidationError) as exc:
+        documents.create_payment(actor=finance, data={"contract": contract, "amount": "1", "due_date": past})
+    assert exc.value.message_dict == {
+        "contract": [f"The order of contract {contract.number} ({order.number}) is cancelled; it takes no payments."]
+    }
+    with pytest.raises(ValidationError):
+        documents.receive_payment(actor=finance, payment=on_order)
+    assert state() == before
+
+
+def test_a_terminated_contract_takes_no_payments_and_its_plans_are_no_longer_due(
+    role_users: dict[str, User],
+) -> None:
+    finance = role_users["finance"]
+    customer = customer_of(role_users["rep"])
+    contract = documents.create_contract(
+        actor=finance,
+        data={"title": "年度服务合同", "customer": customer, "value": "10000", "start_date": dt.date(2026, 1, 1)},
+    )
+    past = timezone.localdate() - dt.timedelta(days=5)
+    planned = documents.create_payment(actor=finance, data={"contract": contract, "amount": "5000", "due_date": past})
+    documents.update_contract(actor=finance, contract=contract, values={"status": "terminated"})
+    planned.refresh_from_db()
+    assert planned.status == "cancelled" and not Payment.objects.filter(documents.overdue_q()).exists()
+    before = state()
+    with pytest.raises(ValidationError) as exc:
+        documents.create_payment(actor=finance, data={"contract": contract, "amount": "1", "status": "received"})
+    assert exc.value.message_dict == {"contract": [f"Contract {contract.number} is terminated; it takes no payments."]}
+    assert state() == before
+
+
+def eur_deal(rep: User, catalog: dict[str, Any], **data: Any) -> Any:
+    return services.create_opportunity(
+        actor=rep,
+        data={"name": "Berlin rollout", "customer": customer_of(rep), "currency": "EUR", **data},
+        lines=[{"product": catalog["crm"], "quantity": 2, "unit_price": "120"}],
+    )
+
+
+def test_a_quote_for_a_deal_is_in_the_deals_currency(role_users: dict[str, User], catalog: dict[str, Any]) -> None:
+    rep = role_users["rep"]
+    opp = eur_deal(rep, catalog)
+    assert documents.default_price_list("EUR") is None  # never a list in another currency
+    before = state()
+    with pytest.raises(ValidationError) as exc:
+        documents.create_quote(actor=rep, data={"opportunity": opp})
+    assert exc.value.message_dict == {
+        "price_list": [
+            "There is no active price list in EUR, the currency of the deal “Berlin rollout”. Add one in "
+            "Settings → Price lists, or change the deal’s currency."
+        ]
+    }
+    assert state() == before
+    eur = catalogue.create_price_list(actor=operator(), data={"name": "Europe", "currency": "EUR"})
+    catalogue.set_prices(actor=operator(), price_list=eur, prices={catalog["crm"]: "130"})
+    before = state()
+    with pytest.raises(ValidationError) as exc:
+        documents.create_quote(actor=rep, data={"opportunity": opp, "price_list": catalog["cny"]})
+    assert exc.value.message_dict == {
+        "price_list": [
+            "The deal “Berlin rollout” is in EUR; the price list “标准价 Standard” is in CNY. "
+            "Choose a price list in EUR."
+        ]
+    }
+    assert state() == before
+    quote = documents.create_quote(actor=rep, data={"opportunity": opp})
+    assert (quote.price_list, quote.currency, quote.subtotal) == (eur, "EUR", Decimal("240.00"))
+    with pytest.raises(ValidationError) as exc:
+        documents.update_quote(actor=rep, quote=quote, values={"price_list": catalog["usd"]})
+    assert list(exc.value.message_dict) == ["price_list"]
+    quote.refresh_from_db()
+    assert quote.currency == "EUR"
+
+
+def test_deal_lines_name_the_currency_without_a_price(role_users: dict[str, User], catalog: dict[str, Any]) -> None:
+    rep = role_users["rep"]
+    opp = eur_deal(rep, catalog)
+    with pytest.raises(ValidationError) as exc:
+        services.set_lines(actor=rep, opp=opp, lines=[{"product": catalog["svc"], "quantity": 1}])
+    assert exc.value.message_dict == {
+        "lines.0.unit_price": [
+            "There is no active price list in EUR, so “实施服务” has no price; enter the unit price."
+        ]
+    }
+    usd_opp = services.create_opportunity(
+        actor=rep, data={"name": "US deal", "customer": opp.customer, "currency": "USD"}
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.set_lines(actor=rep, opp=usd_opp, lines=[{"product": catalog["svc"], "quantity": 1}])
+    assert exc.value.message_dict == {"lines.0.product": ["“实施服务” has no price in the price list “Export (USD)”."]}
+    assert [line.product for line in opp.lines.all()] == [catalog["crm"]]
+
+
+def test_inactive_products_cannot_be_added(role_users: dict[str, User], catalog: dict[str, Any]) -> None:
+    rep = role_users["rep"]
+    admin = operator()
+    customer = customer_of(rep)
+    quote = quote_for(rep, catalog, customer=customer, lines=[{"product": catalog["crm"], "quantity": 1}])
+    opp = services.create_opportunity(
+        actor=rep,
+        data={"name": "年度CRM采购", "customer": customer},
+        lines=[{"product": catalog["crm"], "quantity": 1}],
+    )
+    catalogue.update_product(actor=admin, product=catalog["svc"], values={"active": False})
+    catalogue.update_product(actor=admin, product=catalog["crm"], values={"active": False})
+    message = {"lines.0.product": ["“实施服务” is no longer sold (inactive); choose another product."]}
+    before = state()
+    with pytest.raises(ValidationError) as exc:  # a new quote
+        quote_for(rep, catalog, customer=customer, lines=[{"product": catalog["svc"], "quantity": 1}])
+    assert exc.value.message_dict == message
+    with pytest.raises(ValidationError) as exc:  # a new quote from the deal, whose product is no longer sold
+        documents.create_quote(actor=rep, data={"opportunity": opp})
+    assert exc.value.message_dict == {
+        "lines.0.product": ["“客户管理软件 标准版” is no longer sold (inactive); choose another product."]
+    }
+    assert state() == before
+    new = documents.revise_quote(actor=rep, quote=quote)  # a new version keeps its lines…
+    lines = [{"product": catalog["crm"], "quantity": 3}]
+    documents.update_quote(actor=rep, quote=new, values={}, lines=lines)  # …and may change them
+    with pytest.raises(ValidationError) as exc:  # but may not add a product no longer sold
+        documents.update_quote(actor=rep, quote=new, values={}, lines=[{"product": catalog["svc"], "quantity": 1}])
+    assert exc.value.message_dict == message
+    assert [(line.product, line.quantity) for line in new.lines.all()] == [(catalog["crm"], Decimal("3.00"))]
+    services.set_lines(actor=rep, opp=opp, lines=[{"product": catalog["crm"], "quantity": 2}])  # already on it
+    with pytest.raises(ValidationError) as exc:
+        services.set_lines(actor=rep, opp=opp, lines=[{"product": catalog["svc"], "quantity": 1}])
+    assert exc.value.message_dict == message
+    assert [(line.product, line.quantity) for line in opp.lines.all()] == [(catalog["crm"], Decimal("2.00"))]
 
 
 # --------------------------------------------------------------------------- PDF

@@ -5,6 +5,7 @@ customer's Transactions panel and query counts of the lists."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -204,8 +205,95 @@ def test_payment_form_refuses_more_than_the_open_amount(role_users: dict[str, Us
     response = client_for(role_users["finance"]).post(
         f"/payments/new/?order={order.pk}", {"status": "received", "amount": "999"}
     )
-    assert "The payment is larger than the open amount (¥259.90)." in text(response)
+    assert (
+        f"The payment (¥999.00) is more than is left to plan or collect on {order.number}: ¥259.90 of ¥259.90 "
+        "(received ¥0.00, planned ¥0.00)."
+    ) in text(response)
     assert state() == before
+
+
+def test_payment_form_on_a_cancelled_order_is_refused(role_users: dict[str, User], catalog: dict[str, Any]) -> None:
+    order = accepted_order(role_users["rep"], catalog)
+    finance = client_for(role_users["finance"])
+    documents.set_order_status(actor=role_users["finance"], order=order, status="cancelled")
+    assert "/payments/new/?order=" not in text(finance.get(f"/orders/{order.pk}/"))
+    before = state()
+    for response in (
+        finance.get(f"/payments/new/?order={order.pk}"),
+        finance.post(f"/payments/new/?order={order.pk}", {"status": "received", "amount": "1"}),
+    ):
+        assert response.status_code == 302 and response["Location"] == f"/orders/{order.pk}/"
+    assert state() == before
+    page = text(finance.get(f"/orders/{order.pk}/"))
+    assert f"Order {order.number} is cancelled; it takes no payments." in page
+
+
+def test_order_and_contract_pages_show_the_sale_collected_once(
+    role_users: dict[str, User], deal: dict[str, Any]
+) -> None:
+    order, contract = deal["order"], deal["contract"]  # ¥259.90: ¥100 received and ¥50 planned on the order
+    finance = role_users["finance"]
+    documents.create_payment(actor=finance, data={"contract": contract, "amount": "20", "status": "received"})
+    client = client_for(finance)
+    for url in (f"/orders/{order.pk}/", f"/contracts/{contract.pk}/"):
+        page = text(client.get(url))
+        assert "<dd>120.00</dd>" in page and ">139.90</dd>" in page, url  # received, outstanding
+        assert len(re.findall(r'href="/payments/\d+/"', page)) == 3, url  # every payment of the sale
+    order_page = text(client.get(f"/orders/{order.pk}/"))
+    assert f"on {contract.number}" in order_page and ">89.90</dd>" in order_page  # not yet planned
+    contract_page = text(client.get(f"/contracts/{contract.pk}/"))
+    assert f"on {order.number}" in contract_page
+    assert f"This contract collects the money of order {order.number}" in contract_page
+    # the contract's status badge stays on one line next to its long title
+    assert 'class="badge-stage text-nowrap flex-shrink-0 status-draft"' in order_page
+    form = text(client.get(f"/payments/new/?contract={contract.pk}"))
+    assert "Left to plan or collect: 89.90 CNY of 259.90 (received 120.00, planned 50.00)." in form
+
+
+def test_amounts_are_grouped_by_thousands_in_lists_and_pages(
+    role_users: dict[str, User], catalog: dict[str, Any]
+) -> None:
+    rep, finance = role_users["rep"], role_users["finance"]
+    quote = quote_for(rep, catalog, lines=[{"product": catalog["crm"], "quantity": "2000"}])  # 226,000.00 with tax
+    documents.send_quote(actor=rep, quote=quote)
+    order = documents.accept_quote(actor=rep, quote=quote).order
+    documents.create_payment(actor=finance, data={"sales_order": order, "amount": "126000", "status": "received"})
+    client = client_for(finance)
+    assert "126,000.00" in text(client.get("/payments/"))
+    assert "226,000.00" in text(client.get("/orders/"))
+    assert "226,000.00" in text(client.get("/quotes/"))
+    page = text(client.get(f"/orders/{order.pk}/"))
+    assert "226,000.00" in page and "126,000.00" in page and "100,000.00" in page
+    assert "126000.00" not in text(client.get("/payments/"))
+
+
+def test_new_quote_for_a_deal_without_a_price_list_in_its_currency(
+    role_users: dict[str, User], catalog: dict[str, Any]
+) -> None:
+    from kehu.sales import services
+
+    rep = role_users["rep"]
+    opp = services.create_opportunity(
+        actor=rep,
+        data={"name": "Berlin rollout", "customer": customer_of(rep), "currency": "EUR"},
+        lines=[{"product": catalog["crm"], "quantity": 1, "unit_price": "120"}],
+    )
+    page = text(client_for(rep).get(f"/quotes/new/?opportunity={opp.pk}", follow=True))
+    assert "There is no active price list in EUR, the currency of the deal “Berlin rollout”." in page
+    price_lists = re.search(r'<select name="price_list".*?</select>', page, re.S)
+    assert price_lists is not None and '<option value="" selected>' in price_lists.group(0)  # none preselected
+
+
+def test_quote_editor_keeps_a_line_whose_product_is_no_longer_sold(
+    role_users: dict[str, User], catalog: dict[str, Any]
+) -> None:
+    from kehu.sales.services import catalogue
+
+    rep = role_users["rep"]
+    quote = quote_for(rep, catalog, lines=[{"product": catalog["svc"], "quantity": 1}])
+    catalogue.update_product(actor=role_users["admin"], product=catalog["svc"], values={"active": False})
+    page = text(client_for(rep).get(f"/quotes/{quote.pk}/edit/"))
+    assert f'value="{catalog["svc"].pk}" selected' in page and "no longer sold" in page
 
 
 def test_marking_a_payment_received(role_users: dict[str, User], deal: dict[str, Any]) -> None:
@@ -349,3 +437,22 @@ def test_new_quote_from_an_opportunity_is_prefilled(role_users: dict[str, User],
     page = text(client.get(f"/quotes/new/?opportunity={opp.pk}"))
     assert "年度采购" in page and customer.name in page and f'value="{catalog["svc"].pk}" selected' in page
     assert client_for(role_users["rep_south"]).get(f"/quotes/new/?opportunity={opp.pk}").status_code == 404
+
+
+def test_deal_products_editor_names_the_currency_without_a_price(
+    role_users: dict[str, User], catalog: dict[str, Any]
+) -> None:
+    from kehu.sales import services
+
+    rep = role_users["rep"]
+    opp = services.create_opportunity(
+        actor=rep, data={"name": "Berlin rollout", "customer": customer_of(rep), "currency": "EUR"}
+    )
+    before = state()
+    response = client_for(rep).post(
+        f"/opportunities/{opp.pk}/products/",
+        {"line-product": [catalog["svc"].pk], "line-quantity": ["1"], "line-price": [""], "line-discount": ["0"]},
+    )
+    assert response.status_code == 200
+    assert "There is no active price list in EUR, so “实施服务” has no price; enter the unit price." in text(response)
+    assert state() == before and not opp.lines.exists()

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from kehu.activities.models import Activity, Task
 from kehu.core import events, registry, search
-from kehu.core.demo.generate import DAY, Stats, cached_search_tokens, explicit_timestamps
+from kehu.core.demo.generate import DAY, Stats, cached_search_tokens, campaign_for, explicit_timestamps
 from kehu.core.demo.org import Org
 from kehu.core.models import Event, PicklistOption
 from kehu.customers.models import Customer
@@ -44,20 +44,21 @@ from kehu.sales.models import (
 )
 from kehu.users.models import User
 
-# sku, name, product line, unit, price in CNY, typical quantities
+# sku, name (Chinese with the English name), product line, unit (as a Chinese company writes it), price in
+# CNY, typical quantities
 PRODUCTS: list[tuple[str, str, str, str, int, tuple[int, ...]]] = [
-    ("KH-CRM-STD", "客户云 CRM 标准版 Standard", "CRM", "user/yr", 980, (5, 10, 20, 30, 50)),
-    ("KH-CRM-PRO", "客户云 CRM 专业版 Professional", "CRM", "user/yr", 1980, (10, 20, 50, 80, 100, 200)),
-    ("KH-CRM-ENT", "客户云 CRM 旗舰版 Enterprise", "CRM", "user/yr", 3680, (50, 100, 200, 500)),
-    ("KH-SVC-DESK", "服务台 Service Desk", "Service", "agent/yr", 1500, (5, 10, 20, 40)),
-    ("KH-MKT-AUTO", "营销自动化 Marketing Automation", "Marketing", "package/yr", 36000, (1, 1, 2)),
-    ("KH-BI", "经营分析 BI Analytics", "Analytics", "package/yr", 48000, (1, 1, 2)),
-    ("KH-API", "开放接口 API Gateway", "Platform", "package/yr", 24000, (1,)),
-    ("KH-IMPL", "实施服务 Implementation", "Services", "person-day", 2800, (5, 10, 20, 40, 60)),
-    ("KH-TRAIN", "培训 Training", "Services", "session", 6000, (1, 2, 3, 4)),
-    ("KH-SUPPORT", "高级支持 Premium Support", "Services", "year", 30000, (1,)),
-    ("KH-SMS", "短信包 SMS bundle (100k)", "Messaging", "bundle", 4500, (1, 2, 5, 10)),
-    ("KH-HW-PAD", "销售平板 Field tablet", "Hardware", "pcs", 3299, (5, 10, 20)),
+    ("KH-CRM-STD", "客户云 CRM 标准版 Standard", "CRM", "用户/年", 980, (5, 10, 20, 30, 50)),
+    ("KH-CRM-PRO", "客户云 CRM 专业版 Professional", "CRM", "用户/年", 1980, (10, 20, 50, 80, 100, 200)),
+    ("KH-CRM-ENT", "客户云 CRM 旗舰版 Enterprise", "CRM", "用户/年", 3680, (50, 100, 200, 500)),
+    ("KH-SVC-DESK", "服务台 Service Desk", "Service", "坐席/年", 1500, (5, 10, 20, 40)),
+    ("KH-MKT-AUTO", "营销自动化 Marketing Automation", "Marketing", "套/年", 36000, (1, 1, 2)),
+    ("KH-BI", "经营分析 BI Analytics", "Analytics", "套/年", 48000, (1, 1, 2)),
+    ("KH-API", "开放接口 API Gateway", "Platform", "套/年", 24000, (1,)),
+    ("KH-IMPL", "实施服务 Implementation", "Services", "人天", 2800, (5, 10, 20, 40, 60)),
+    ("KH-TRAIN", "培训 Training", "Services", "次", 6000, (1, 2, 3, 4)),
+    ("KH-SUPPORT", "高级支持 Premium Support", "Services", "年", 30000, (1,)),
+    ("KH-SMS", "短信包 SMS bundle (100k)", "Messaging", "包", 4500, (1, 2, 5, 10)),
+    ("KH-HW-PAD", "销售平板 Field tablet", "Hardware", "台", 3299, (5, 10, 20)),
 ]
 USD_RATE = Decimal("0.14")
 PIPELINE_WEIGHTS = {"new_business": 72, "renewals": 18, "channel": 10}
@@ -291,6 +292,7 @@ def _opportunity(ctx: SalesContext, rng: random.Random, catalogue: dict, cust: C
     if code == "channel" and partners:
         opp.partner_id = rng.choice(partners)
         opp.source = "partner"
+    opp.campaign = campaign_for(opp.source, cust.foreign, f"{cust.pk}:{start.isoformat()}")
     if rng.random() < 0.35:
         opp.competitors = rng.sample(COMPETITORS, k=rng.choice([1, 1, 2]))
     opp.expected_close = timezone.localdate(start) + dt.timedelta(days=rng.choice([30, 45, 60, 90, 120]))

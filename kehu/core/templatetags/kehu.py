@@ -9,10 +9,10 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.db import models
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
 
-from kehu.core import customfields
+from kehu.core import customfields, normalize
 
 register = template.Library()
 
@@ -23,6 +23,15 @@ PICKLIST_FIELDS = {
     "disqualify_reason": "disqualify_reason",
     "loss_reason": "loss_reason",
 }
+
+
+PHONE_FIELDS = {"phone", "mobile", "whatsapp"}  # stored in E.164, shown as people write them
+
+
+@register.filter
+def phone(e164: str) -> str:
+    """+8613812345678 → 138 1234 5678 at home, +44 7911 123456 abroad (KEHU_PHONE_REGION)."""
+    return normalize.phone_display(e164) if e164 else ""
 
 
 def picklist_labels(context: Any) -> dict[tuple[str, str], str]:
@@ -53,6 +62,10 @@ def display_value(obj: models.Model, name: str, definition: Any = None, context:
     value = getattr(obj, name)
     if value is None:
         return ""
+    if name in PHONE_FIELDS and isinstance(value, str) and value.startswith("+"):
+        return phone(value)
+    if isinstance(f, models.DecimalField):  # amounts as the pages show them: 229,955.00
+        return number_format(value, f.decimal_places, force_grouping=True)
     if isinstance(value, dt.datetime):
         return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
     if isinstance(value, dt.date):

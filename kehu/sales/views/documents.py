@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -97,12 +98,17 @@ def _editor_rows(rows: list[dict[str, Any]], errors: dict[str, list[str]]) -> li
     return shown
 
 
-def _price_table() -> dict[str, Any]:
-    """Every active product with its price per price list, for the editor to fill in prices as you choose."""
+def _price_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every active product with its price per price list, for the editor to fill in prices as you choose —
+    plus the products already on the rows, so a line whose product is no longer sold still shows it (the
+    service keeps it on the quote it was on and names it on a new one)."""
     prices: dict[int, dict[int, str]] = {}
     for item in PriceListItem.objects.filter(price_list__active=True):
         prices.setdefault(item.price_list_id, {})[item.product_id] = str(item.price)
-    return {"products": list(Product.objects.filter(active=True).order_by("name")), "prices": prices}
+    shown = {str(getattr(r.get("product"), "pk", r.get("product")) or "") for r in rows}
+    ids = [int(pk) for pk in shown if pk.isdigit()]
+    products = Product.objects.filter(Q(active=True) | Q(pk__in=ids)).order_by("name")
+    return {"products": list(products), "prices": prices}
 
 
 def _quote_form_context(request: HttpRequest, quote: Quote | None, customer: Customer | None) -> dict[str, Any]:
@@ -147,6 +153,8 @@ def _save_quote(request: HttpRequest, quote: Quote | None) -> HttpResponse:
         if opp is not None:
             initial["title"] = opp.name
             rows = documents.opportunity_lines(opp, price_list)
+            if price_list is None and request.method != "POST":
+                messages.warning(request, documents.no_price_list_message(opp))
     post_customer = request.POST.get("customer") if request.method == "POST" else None
     if post_customer and post_customer.isdigit():
         customer = permissions.visible(Customer, request.user).filter(pk=post_customer).first() or customer
@@ -194,7 +202,7 @@ def _save_quote(request: HttpRequest, quote: Quote | None) -> HttpResponse:
             "opportunity": opp,
             "rows": _editor_rows(rows, errors),
             "line_errors": line_errors,
-            **_price_table(),
+            **_price_table(rows),
         },
     )
 
@@ -326,6 +334,22 @@ def quote_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --------------------------------------------------------------------------- orders
 
+
+def _payments(user: Any, q: Q, page: SalesOrder | Contract) -> list[Payment]:
+    """The payments of one sale the user may see, each with `via`: the number of the other order or contract
+    it was booked on, when that is not the page's own."""
+    rows = list(
+        permissions.visible(Payment, user)
+        .filter(q)
+        .select_related("sales_order", "contract")
+        .order_by("due_date", "id")
+    )
+    for p in rows:
+        doc = p.sales_order if p.sales_order_id else p.contract
+        p.via = doc.number if doc is not None and doc != page else ""  # type: ignore[attr-defined]
+    return rows
+
+
 ORDER_PROFILE = ["customer", "quote", "opportunity", "ordered_on", "owner", "team"]
 
 
@@ -346,9 +370,10 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "custom": custom_values(user, "sales.salesorder", order),
             "timeline": queries.timeline(user, order),
             "show_paid": pol.can_read("paid_amount"),
-            "payments": list(permissions.visible(Payment, user).filter(sales_order=order).order_by("due_date", "id")),
+            "collection": documents.collection(order),
+            "payments": _payments(user, documents.sale_payments(order), order),
             "contracts": list(permissions.visible(Contract, user).filter(sales_order=order).order_by("-id")),
-            "can_pay": permissions.can(user, Payment, "add"),
+            "can_pay": permissions.can(user, Payment, "add") and order.status != SalesOrder.Status.CANCELLED,
             "can_contract": permissions.can(user, Contract, "add"),
             "can_status": permissions.can(user, SalesOrder, "change", order)
             and order.status == SalesOrder.Status.CONFIRMED,
@@ -456,6 +481,8 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     pol = permissions.policy(user, Contract)
     can_change = permissions.can(user, Contract, "change", contract)
+    order = documents.shared_order(contract)
+    order_cancelled = contract.sales_order_id is not None and contract.sales_order.status == SalesOrder.Status.CANCELLED
     return render(
         request,
         "sales/contract_detail.html",
@@ -465,11 +492,17 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "custom": custom_values(user, "sales.contract", contract),
             "timeline": queries.timeline(user, contract),
             "files": list(contract.files.select_related("uploaded_by")) if pol.can_read("files") else None,
-            "show_paid": pol.can_read("paid_amount"),
-            "payments": list(permissions.visible(Payment, user).filter(contract=contract).order_by("due_date", "id")),
+            # an order's contract shows the order's money: both received amounts must be readable
+            "show_paid": pol.can_read("paid_amount")
+            and (order is None or permissions.policy(user, SalesOrder).can_read("paid_amount")),
+            "collection": documents.collection(contract),
+            "shared_order": order,
+            "payments": _payments(user, documents.sale_payments(order) if order else Q(contract=contract), contract),
             "can_change": can_change,
             "can_upload": can_change and pol.can_write("files"),
-            "can_pay": permissions.can(user, Payment, "add"),
+            "can_pay": permissions.can(user, Payment, "add")
+            and contract.status != Contract.Status.TERMINATED
+            and not order_cancelled,
             "can_receive": permissions.can(user, Payment, "change"),
             "upload_form": UploadForm(),
             "customer_visible": permissions.can(user, Customer, "view", contract.customer),
@@ -534,7 +567,14 @@ def payment_create(request: HttpRequest) -> HttpResponse:
     else:
         raise Http404
     target: Any = order or contract
-    form = PaymentForm(request.POST or None, initial={"amount": target.open_amount if target.open_amount > 0 else None})
+    try:
+        documents.check_takes_payments(target)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("sales:order_detail" if order else "sales:contract_detail", target.pk)
+    room = documents.collection(target)
+    left = min([room.left, *([documents.collection(contract, own=True).left] if contract is not None else [])])
+    form = PaymentForm(request.POST or None, initial={"amount": left if left > 0 else None})
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
         data.update(sales_order=order, contract=contract)
@@ -546,7 +586,11 @@ def payment_create(request: HttpRequest) -> HttpResponse:
             apply_errors(form, exc)
         except PermissionDenied:
             form.add_error(None, _("You do not have permission to do this."))
-    return render(request, "sales/payment_form.html", {"form": form, "target": target, "order": order})
+    return render(
+        request,
+        "sales/payment_form.html",
+        {"form": form, "target": target, "order": order, "collection": room, "left": left},
+    )
 
 
 PAYMENT_PROFILE = ["customer", "sales_order", "contract", "due_date", "received_on", "method", "reference", "note"]

@@ -13,13 +13,25 @@ from kehu.sales.services.documents.contracts import (
     delete_contract_file,
     update_contract,
 )
-from kehu.sales.services.documents.payments import cancel_payment, create_payment, overdue_q, receive_payment
+from kehu.sales.services.documents.payments import (
+    Collection,
+    cancel_payment,
+    cancel_planned,
+    check_takes_payments,
+    collection,
+    create_payment,
+    overdue_q,
+    receive_payment,
+    sale_payments,
+    shared_order,
+)
 from kehu.sales.services.documents.quotes import (
     Accepted,
     accept_quote,
     create_quote,
     decline_quote,
     default_price_list,
+    no_price_list_message,
     opportunity_lines,
     revise_quote,
     send_quote,
@@ -29,10 +41,14 @@ from kehu.sales.services.documents.quotes import (
 
 __all__ = [
     "Accepted",
+    "Collection",
     "accept_quote",
     "add_contract_file",
     "cancel_payment",
+    "cancel_planned",
+    "check_takes_payments",
     "clean_document_lines",
+    "collection",
     "compute_totals",
     "create_contract",
     "create_payment",
@@ -42,12 +58,15 @@ __all__ = [
     "delete_contract_file",
     "money",
     "next_number",
+    "no_price_list_message",
     "opportunity_lines",
     "overdue_q",
     "receive_payment",
     "revise_quote",
+    "sale_payments",
     "send_quote",
     "set_order_status",
+    "shared_order",
     "update_contract",
     "update_quote",
 ]

@@ -4,7 +4,7 @@ locked counter, line items and totals."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -69,10 +69,13 @@ def _tax_rate(value: Any) -> Decimal:
     return rate.quantize(CENT)
 
 
-def clean_document_lines(lines: Iterable[dict[str, Any]], price_list: PriceList) -> list[dict[str, Any]]:
+def clean_document_lines(
+    lines: Iterable[dict[str, Any]], price_list: PriceList, *, keep: Collection[int] = ()
+) -> list[dict[str, Any]]:
     """Lines checked by the shared validator, and every product on them priced in the chosen price list (a
-    price typed by hand does not make a product the list lacks sellable in its currency)."""
-    cleaned = clean_lines(list(lines), price_list)
+    price typed by hand does not make a product the list lacks sellable in its currency). `keep`: products
+    already on the document, which may stay on it once inactive; a new line may not add an inactive one."""
+    cleaned = clean_lines(list(lines), price_list, keep=keep)
     priced = set(
         PriceListItem.objects.filter(
             price_list=price_list, product__in=[c["product"] for c in cleaned if c["product"] is not None]

@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from kehu.core import events, permissions
 from kehu.core import services as core
 from kehu.customers.models import Customer
-from kehu.sales.models import Contract, ContractFile, SalesOrder
+from kehu.sales.models import Contract, ContractFile, Payment, SalesOrder
 from kehu.sales.services.catalogue import clean_currency
 from kehu.sales.services.documents.common import CENT, money, next_number
+from kehu.sales.services.documents.payments import cancel_planned, collection
 
 ALLOWED_FILES = {
     "pdf": (b"%PDF",),
@@ -55,7 +56,9 @@ def _contract_value(value: Any) -> Decimal:
     return amount.quantize(CENT, ROUND_HALF_UP)
 
 
-def _check_contract(actor: Any, c: Contract) -> None:
+def _check_contract(actor: Any, c: Contract, *, changed: set[str] | None = None) -> None:
+    """`changed`: the fields being changed (None: a new contract), so an older contract is not refused for
+    what it already was."""
     errors: dict[str, list[str]] = {}
     c.value = _contract_value(c.value)
     customer = c.customer if c.customer_id else None
@@ -67,6 +70,11 @@ def _check_contract(actor: Any, c: Contract) -> None:
             errors["sales_order"] = [_("Choose an order you can see.")]
         elif order.customer_id != customer.pk:
             errors["sales_order"] = [_("This order belongs to another customer.")]
+        elif order.currency != c.currency and (changed is None or changed & {"sales_order", "currency"}):
+            errors["currency"] = [
+                _("A contract for order %(number)s is in the order’s currency (%(order)s), not %(currency)s.")
+                % {"number": order.number, "order": order.currency, "currency": c.currency}
+            ]
     relationship = customer.relationship
     if c.kind == Contract.Kind.SUPPLIER and relationship != Customer.Relationship.SUPPLIER:
         errors["kind"] = [_("“%(name)s” is not marked as a supplier.") % {"name": customer.name}]
@@ -81,6 +89,13 @@ def _check_contract(actor: Any, c: Contract) -> None:
             _("The value cannot be less than what was already received (%(amount)s).")
             % {"amount": money(c.paid_amount, c.currency)}
         ]
+    elif c.pk is not None and c.value is not None and (changed is None or "value" in changed):
+        own = collection(c, own=True)
+        if c.value < own.received + own.planned:
+            errors["value"] = [
+                _("The value cannot be less than what is received and planned on this contract (%(amount)s).")
+                % {"amount": money(own.received + own.planned, c.currency)}
+            ]
     if errors:
         raise ValidationError(errors)
 
@@ -134,13 +149,20 @@ def update_contract(
         values["currency"] = clean_currency(values["currency"])
         if values["currency"] != contract.currency and contract.payments.exists():
             raise ValidationError({"currency": [_("This contract has payments; its currency cannot change.")]})
-    probe = Contract.objects.get(pk=contract.pk)
+    probe = Contract.objects.select_for_update().get(pk=contract.pk)
+    if (
+        "sales_order" in values
+        and getattr(values["sales_order"], "pk", values["sales_order"]) != probe.sales_order_id
+        and probe.payments.exclude(status=Payment.Status.CANCELLED).exists()
+    ):
+        raise ValidationError({"sales_order": [_("This contract has payments; its order cannot change.")]})
+    was_terminated = probe.status == Contract.Status.TERMINATED
     for name, value in values.items():
         setattr(probe, name, value)
-    _check_contract(actor, probe)
+    _check_contract(actor, probe, changed={n for n in values if getattr(contract, n, None) != values[n]})
     if "value" in values:
         values["value"] = probe.value
-    return core.update(
+    changes = core.update(
         actor=actor,
         obj=contract,
         values=values,
@@ -148,6 +170,9 @@ def update_contract(
         expected_version=expected_version,
         parent=probe.customer,
     )
+    if probe.status == Contract.Status.TERMINATED and not was_terminated:
+        cancel_planned(actor=actor, target=contract)
+    return changes
 
 
 def _check_upload(upload: Any) -> str:

@@ -24,6 +24,7 @@ from kehu.sales.services.documents.common import (
     compute_totals,
     next_number,
 )
+from kehu.sales.services.documents.payments import cancel_planned, collection
 from kehu.sales.services.opportunities import move_stage
 
 
@@ -39,11 +40,39 @@ def _check_parties(actor: Any, customer: Customer | None, contact: Contact | Non
             raise ValidationError({"opportunity": [_("This opportunity belongs to another customer.")]})
 
 
-def _check_price_list(price_list: PriceList | None) -> PriceList:
+def no_price_list_message(opp: Opportunity) -> str:
+    return _(
+        "There is no active price list in %(currency)s, the currency of the deal “%(deal)s”. Add one in "
+        "Settings → Price lists, or change the deal’s currency."
+    ) % {"currency": opp.currency, "deal": opp.name}
+
+
+def _check_price_list(price_list: PriceList | None, opp: Opportunity | None = None) -> PriceList:
+    """An active price list — in the deal's currency when the quote is for a deal (a quote for a deal in EUR is
+    in EUR, never silently in another currency at that currency's prices)."""
     if price_list is None:
-        raise ValidationError({"price_list": [_("Choose a price list.")]})
+        raise ValidationError({"price_list": [no_price_list_message(opp) if opp else _("Choose a price list.")]})
     if not price_list.active:
         raise ValidationError({"price_list": [_("This price list is no longer in use.")]})
+    if opp is not None and price_list.currency != opp.currency:
+        raise ValidationError(
+            {
+                "price_list": [
+                    _(
+                        "The deal “%(deal)s” is in %(currency)s; the price list “%(list)s” is in %(other)s. "
+                        "Choose a price list in %(currency)s."
+                    )
+                    % {
+                        "deal": opp.name,
+                        "currency": opp.currency,
+                        "list": price_list.name,
+                        "other": price_list.currency,
+                    }
+                    if PriceList.objects.filter(active=True, currency=opp.currency).exists()
+                    else no_price_list_message(opp)
+                ]
+            }
+        )
     return price_list
 
 
@@ -62,11 +91,11 @@ def opportunity_lines(opp: Opportunity, price_list: PriceList | None) -> list[di
 
 
 def default_price_list(currency: str | None = None) -> PriceList | None:
+    """The price list to preselect: the default one — or, for a currency (a deal's), the default one in that
+    currency, and none when no active list has it (never one in another currency)."""
     qs = PriceList.objects.filter(active=True)
     if currency:
-        found = qs.filter(currency=currency).order_by("-is_default", "name", "id").first()
-        if found:
-            return found
+        qs = qs.filter(currency=currency)
     return qs.order_by("-is_default", "name", "id").first()
 
 
@@ -86,7 +115,7 @@ def create_quote(
         data["customer"] = opp.customer
     customer = data.get("customer")
     _check_parties(actor, customer, data.get("contact"), opp)
-    price_list = _check_price_list(data.get("price_list") or default_price_list(opp.currency if opp else None))
+    price_list = _check_price_list(data.get("price_list") or default_price_list(opp.currency if opp else None), opp)
     data["price_list"] = price_list
     if lines is None:
         lines = opportunity_lines(opp, price_list) if opp is not None else []
@@ -150,7 +179,9 @@ def update_quote(
     _check_parties(
         actor, customer, values.get("contact", locked.contact), values.get("opportunity", locked.opportunity)
     )
-    price_list = _check_price_list(values.get("price_list", locked.price_list))
+    price_list = _check_price_list(
+        values.get("price_list", locked.price_list), values.get("opportunity", locked.opportunity)
+    )
     if lines is None:
         repriced = price_list.currency != locked.currency
         lines = [
@@ -163,7 +194,8 @@ def update_quote(
             }
             for line in locked.lines.select_related("product")
         ]
-    cleaned = clean_document_lines(lines, price_list)
+    on_quote = set(locked.lines.exclude(product=None).values_list("product_id", flat=True))
+    cleaned = clean_document_lines(lines, price_list, keep=on_quote)
     tax_rate = _tax_rate(values.pop("tax_rate", locked.tax_rate))
     values.update(currency=price_list.currency, tax_rate=tax_rate, **compute_totals(cleaned, tax_rate))
     before = _line_summary(locked.lines.select_related("product"))
@@ -315,7 +347,8 @@ ORDER_FLOW: dict[str, tuple[str, ...]] = {
 
 @transaction.atomic
 def set_order_status(*, actor: Any, order: SalesOrder, status: str) -> dict[str, Any]:
-    """Confirmed → delivered or cancelled; an order with received payments cannot be cancelled."""
+    """Confirmed → delivered or cancelled; an order with received payments (on it or on its contracts) cannot be
+    cancelled, and cancelling it cancels its planned payments (they will not be paid, so never overdue)."""
     core.require(actor, SalesOrder, "change", order)
     locked = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if status == locked.status:
@@ -329,10 +362,13 @@ def set_order_status(*, actor: Any, order: SalesOrder, status: str) -> dict[str,
                 ]
             }
         )
-    if status == SalesOrder.Status.CANCELLED and locked.paid_amount > 0:
+    if status == SalesOrder.Status.CANCELLED and (locked.paid_amount > 0 or collection(locked).received > 0):
         raise ValidationError({"status": [_("Payments were received for this order; it cannot be cancelled.")]})
     order.refresh_from_db()
-    return core.update(actor=actor, obj=order, values={"status": status}, parent=order.customer)
+    changes = core.update(actor=actor, obj=order, values={"status": status}, parent=order.customer)
+    if status == SalesOrder.Status.CANCELLED:
+        cancel_planned(actor=actor, target=order)
+    return changes
 
 
 def _copy_lines(model: type[models.Model], parent_field: str, parent: Any, lines: Iterable[QuoteLine]) -> None:
