@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -58,7 +59,10 @@ class TeamChoice(forms.ModelChoiceField):
         return "— " * max(obj.depth, 0) + obj.name
 
 
-class FunnelForm(forms.Form):
+class PeriodForm(forms.Form):
+    """A period (a preset or custom dates), a team (with its sub-teams) and a rep: the filters every report over
+    a period shares (the funnel, partners and suppliers)."""
+
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -69,10 +73,6 @@ class FunnelForm(forms.Form):
         required=False,
         empty_label=_("Everyone"),
     )
-    source = forms.ChoiceField(label=_("Source channel"), required=False)
-    pipeline = forms.ModelChoiceField(
-        label=_("Pipeline"), queryset=Pipeline.objects.all(), required=False, empty_label=_("All pipelines")
-    )
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
         if data is not None and not data.get("period"):
@@ -80,10 +80,8 @@ class FunnelForm(forms.Form):
             data = data.copy()
             data["period"] = "custom" if data.get("start") or data.get("end") else DEFAULT_PERIOD
         super().__init__(data, *args, **kwargs)
-        options = PicklistOption.objects.filter(list="source").order_by("order", "id")
-        source = self.fields["source"]
-        assert isinstance(source, forms.ChoiceField)
-        source.choices = [("", _("All sources")), *[(o.value, o.label) for o in options]]
+
+    def style(self) -> None:
         for f in self.fields.values():
             css = "form-select form-select-sm" if isinstance(f.widget, forms.Select) else "form-control form-control-sm"
             f.widget.attrs.setdefault("class", css)
@@ -107,16 +105,37 @@ class FunnelForm(forms.Form):
         return data
 
     def query(self) -> dict[str, Any]:
+        """The cleaned filters as keyword arguments of the report's query function."""
+        d = self.cleaned_data
+        return {"start": d["start"], "end": d["end"], "team": d.get("team"), "owner": d.get("owner")}
+
+
+class FunnelForm(PeriodForm):
+    source = forms.ChoiceField(label=_("Source channel"), required=False)
+    pipeline = forms.ModelChoiceField(
+        label=_("Pipeline"), queryset=Pipeline.objects.all(), required=False, empty_label=_("All pipelines")
+    )
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(data, *args, **kwargs)
+        options = PicklistOption.objects.filter(list="source").order_by("order", "id")
+        source = self.fields["source"]
+        assert isinstance(source, forms.ChoiceField)
+        source.choices = [("", _("All sources")), *[(o.value, o.label) for o in options]]
+        self.style()
+
+    def query(self) -> dict[str, Any]:
         """The cleaned filters as keyword arguments of `queries.funnel`."""
         d = self.cleaned_data
-        return {
-            "start": d["start"],
-            "end": d["end"],
-            "team": d.get("team"),
-            "owner": d.get("owner"),
-            "source": d.get("source") or None,
-            "pipeline": d.get("pipeline"),
-        }
+        return {**super().query(), "source": d.get("source") or None, "pipeline": d.get("pipeline")}
+
+
+class PartnersForm(PeriodForm):
+    """The filters of the partners and suppliers report (`partners.report`)."""
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(data, *args, **kwargs)
+        self.style()
 
 
 # --------------------------------------------------------------------------- forecast, performance, targets
@@ -145,6 +164,12 @@ class ScopeForm(forms.Form):
     currency = forms.ChoiceField(label=_("Currency"), required=False)
 
     def __init__(self, data: Any = None, *args: Any, user: Any, **kwargs: Any) -> None:
+        # the currencies of the deals the user may see, the default one first; without a choice the report is in
+        # the first of them, and the select shows that one (a page and its Apply button never switch silently)
+        self.currencies = scope_module.currencies(user) or [settings.KEHU_DEFAULT_CURRENCY]
+        if data is not None and not data.get("currency"):
+            data = data.copy()
+            data["currency"] = self.currencies[0]
         super().__init__(data, *args, **kwargs)
         self.user = user
         pol = permissions.policy(user, Opportunity)
@@ -155,7 +180,6 @@ class ScopeForm(forms.Form):
             team.queryset = Team.objects.filter(pk__in=pol.team_ids)
             owner.queryset = owner.queryset.filter(Q(team_id__in=pol.team_ids) | Q(pk=user.pk))  # type: ignore[union-attr]
         # a user who sees only their own deals has no team or rep to choose: such filters are accepted and ignored
-        self.currencies = scope_module.currencies(user) or ["CNY"]
         currency = self.fields["currency"]
         assert isinstance(currency, forms.ChoiceField)
         currency.choices = [(c, c) for c in self.currencies]
@@ -167,10 +191,8 @@ class ScopeForm(forms.Form):
         return self.data_scope not in ("team", "all")
 
     def clean_currency(self) -> str:
-        value = self.cleaned_data.get("currency") or ""
-        if not value:
-            return "CNY" if "CNY" in self.currencies else self.currencies[0]
-        return value
+        """One of the user's currencies (any other code is refused as an invalid choice)."""
+        return self.cleaned_data.get("currency") or self.currencies[0]
 
     def scope(self) -> Scope:
         d = self.cleaned_data
@@ -246,23 +268,39 @@ class PerformanceForm(ScopeForm):
         return {"scope": self.scope(), "kind": d["kind"], "day": d["day"]}
 
 
+def target_teams(user: Any) -> Any:
+    """The teams whose targets the user may set: every team with the data scope "all" on `sales.target`, their own
+    team and its sub-teams with "team" (a seed sales manager), none with "own"."""
+    pol = permissions.policy(user, Target)
+    if pol.scope == "all":
+        return Team.objects.all()
+    if pol.scope == "team":
+        return Team.objects.filter(pk__in=pol.team_ids)
+    return Team.objects.none()
+
+
 class TargetsForm(forms.Form):
-    """Which targets the editor shows: a year, months or quarters, and a team (its members and sub-teams)."""
+    """Which targets the editor shows: a year, months or quarters, and a team (its members and sub-teams) among
+    those whose targets the user may set."""
 
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100, required=False)
     kind = forms.ChoiceField(label=_("Period"), choices=Target.Period.choices, required=False)
     team = TeamChoice(label=_("Team"), queryset=Team.objects.all(), required=False, empty_label=None)
 
     def __init__(self, data: Any = None, *args: Any, user: Any, **kwargs: Any) -> None:
+        teams = target_teams(user)
         if data is not None:
             data = data.copy()
             data.setdefault("year", str(timezone.localdate().year))
             data.setdefault("kind", Target.Period.MONTH)
             if not data.get("team"):
-                first = Team.objects.filter(pk=user.team_id).first() or Team.objects.order_by("path").first()
+                first = teams.filter(pk=user.team_id).first() or teams.order_by("path").first()
                 if first is not None:
                     data["team"] = str(first.pk)
         super().__init__(data, *args, **kwargs)
+        team = self.fields["team"]
+        assert isinstance(team, forms.ModelChoiceField)
+        team.queryset = teams
         self.fields["year"].widget.attrs["inputmode"] = "numeric"
         _style(self)
 

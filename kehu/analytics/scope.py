@@ -7,7 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import Exists
 
 from kehu.core import permissions
 from kehu.sales import queries as sales_queries
@@ -57,5 +60,22 @@ def add_months(day: dt.date, n: int) -> dt.date:
 
 
 def currencies(user: Any) -> list[str]:
-    """The currencies a report may be shown in, most used first (see `sales.queries.deal_currencies`)."""
-    return sales_queries.deal_currencies()
+    """The currencies of the deals the user may see: the default currency first (when they have deals in it), then
+    the others, most used first. The list of every currency in use is cached (`sales.queries.deal_currencies`); a
+    user who does not see every deal keeps the codes for which at least one deal they may see exists, asked in one
+    query of one EXISTS per code, each answered by the first matching row of the user's own or team deals (an
+    index serves it) — never a scan of all their deals. A code outside this list is refused by the report filters,
+    so no report tells a user which currencies other people's deals are in."""
+    pol = permissions.policy(user, Opportunity)
+    if not pol.can("view"):
+        return []
+    codes = sales_queries.deal_currencies()
+    if pol.scope != "all" and codes:
+        deals = permissions.visible(Opportunity, user)
+        flags = {f"c{i}": Exists(deals.filter(currency=code)) for i, code in enumerate(codes)}
+        row = get_user_model().objects.filter(pk=user.pk).values(**flags).first() or {}
+        codes = [code for i, code in enumerate(codes) if row.get(f"c{i}")]
+    default = settings.KEHU_DEFAULT_CURRENCY
+    if default in codes:
+        codes = [default, *(c for c in codes if c != default)]
+    return codes

@@ -29,6 +29,7 @@ from kehu.customers.models import Customer
 from kehu.dataio import exports
 from kehu.sales.models import Target
 from kehu.sales.services.targets import set_targets
+from kehu.users.models import Team
 
 OPPORTUNITY = "sales.opportunity"
 
@@ -152,12 +153,18 @@ def funnel(request: HttpRequest) -> HttpResponse:
             breakdowns=[
                 (
                     _("By sales rep"),
-                    [(row, links.owner(row.key, "won"), links.owner(row.key)) for row in f.by_owner],
+                    [
+                        (row, links.owner(row.key, "won"), links.owner(row.key, "lost"), links.owner(row.key))
+                        for row in f.by_owner
+                    ],
                     _("Sales rep"),
                 ),
                 (
                     _("By team"),
-                    [(row, links.team(row.key, "won"), links.team(row.key)) for row in f.by_team],
+                    [
+                        (row, links.team(row.key, "won"), links.team(row.key, "lost"), links.team(row.key))
+                        for row in f.by_team
+                    ],
                     _("Team"),
                 ),
             ],
@@ -585,6 +592,8 @@ def targets(request: HttpRequest) -> HttpResponse:
     form = TargetsForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid() or form.cleaned_data.get("team") is None:
+        # no team to show: none exists yet, or none is within the user's scope
+        context["no_team_in_scope"] = not form.errors and Team.objects.exists()
         return render(request, "analytics/targets.html", context, status=400 if form.errors else 200)
     d = form.cleaned_data
     data = performance.target_grid(request.user, d["kind"], d["year"], d["team"])

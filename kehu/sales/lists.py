@@ -1,5 +1,6 @@
 """The lead and opportunity lists (columns, filters, sorts) for kehu.core.lists."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse_lazy
@@ -18,6 +19,14 @@ def _followed_up(qs: models.QuerySet, value: str) -> models.QuerySet:
     return qs.filter(has if value == "1" else ~has)
 
 
+def _phone_contains(qs: models.QuerySet, value: str) -> models.QuerySet:
+    """Leads whose phone holds these digits, however they are written ("138 1234", "+86-138…")."""
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if not digits:
+        raise ValidationError(_("Enter some digits of the phone number."))
+    return qs.filter(phone__contains=digits)
+
+
 def reached_stage_q(stage: Stage) -> Q:
     """Deals that reached `stage`: for an open stage, every deal of its pipeline whose highest stage so far is
     at least that far (won deals count as having passed every open stage); for won or lost, the deals that
@@ -30,9 +39,9 @@ def reached_stage_q(stage: Stage) -> Q:
 
 
 def _reached_stage(qs: models.QuerySet, value: str) -> models.QuerySet:
-    stage = Stage.objects.filter(pk=int(value)).first()
+    stage = Stage.objects.filter(pk=int(value)).first() if value.isdigit() and len(value) < 10 else None
     if stage is None:
-        raise ValueError(value)
+        raise ValidationError(_("Choose a stage from the list."))
     return qs.filter(reached_stage_q(stage))
 
 
@@ -49,6 +58,7 @@ LEAD_LIST = ObjectList(
         "wechat",
         "status",
         "source",
+        "campaign",
         "industry",
         "country",
         "province",
@@ -64,13 +74,16 @@ LEAD_LIST = ObjectList(
         Filter("owner", _("Owner"), kind="user"),
         Filter("team", _("Team"), kind="team"),
         Filter("source", _("Source channel"), picklist="source"),
+        Filter("campaign", _("Campaign"), kind="text"),
         Filter("industry", _("Industry"), picklist="industry"),
         Filter("disqualify_reason", _("Disqualification reason"), picklist="disqualify_reason"),
+        Filter("name", _("Name"), kind="text"),
         Filter("company", _("Company"), kind="text"),
         Filter("country", _("Country"), choices=country_choices),
         Filter("province", _("Province / state"), kind="text"),
         Filter("city", _("City"), kind="text"),
         Filter("email", _("E-mail"), kind="text"),
+        Filter("phone", _("Phone"), kind="text", apply=_phone_contains),
         Filter("followed_up", _("Followed up"), kind="bool", apply=_followed_up),
         Filter("created_at", _("Created"), kind="date"),
         Filter("updated_at", _("Last changed"), kind="date"),
@@ -95,6 +108,13 @@ def _no_close_date(qs: models.QuerySet, value: str) -> models.QuerySet:
     return qs.filter(expected_close__isnull=value == "1")
 
 
+def by_customer(qs: models.QuerySet, name: str, value: str) -> models.QuerySet:
+    """Records whose customer relation `name` is one customer: its id (the reports' links) or part of its name."""
+    if value.isdigit() and len(value) < 19:
+        return qs.filter(**{f"{name}_id": int(value)})
+    return qs.filter(**{f"{name}__name__icontains": value})
+
+
 def _stages() -> list[tuple[int, str]]:
     return [(s.pk, f"{s.pipeline.name} · {s.name}") for s in Stage.objects.select_related("pipeline")]
 
@@ -116,6 +136,7 @@ OPPORTUNITY_LIST = ObjectList(
         "started_on",
         "closed_on",
         "source",
+        "campaign",
         "partner",
         "loss_reason",
         "next_step",
@@ -135,6 +156,8 @@ OPPORTUNITY_LIST = ObjectList(
         Filter("amount", _("Amount"), kind="number"),
         Filter("currency", _("Currency"), choices=_currencies),
         Filter("source", _("Source channel"), picklist="source"),
+        Filter("campaign", _("Campaign"), kind="text"),
+        Filter("partner", _("Partner"), kind="text", apply=lambda qs, v: by_customer(qs, "partner", v)),
         Filter("loss_reason", _("Loss reason"), picklist="loss_reason"),
         Filter("closed_on", _("Closed"), kind="date"),
         Filter("started_on", _("Started"), kind="date"),

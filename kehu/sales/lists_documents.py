@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kehu.core.lists import Filter, ObjectList
+from kehu.sales.lists import by_customer
 from kehu.sales.models import Contract, Payment, Quote, SalesOrder
 
 QUOTE_LIST = ObjectList(
@@ -101,8 +102,10 @@ CONTRACT_LIST = ObjectList(
     filters=[
         Filter("status", _("Status"), choices=Contract.Status.choices),
         Filter("kind", _("Kind"), choices=Contract.Kind.choices),
+        Filter("customer", _("Customer"), kind="text", apply=lambda qs, v: by_customer(qs, "customer", v)),
         Filter("owner", _("Owner"), kind="user"),
         Filter("team", _("Team"), kind="team"),
+        Filter("start_date", _("Start"), kind="date"),
         Filter("renewal_date", _("Renewal date"), kind="date"),
         Filter("end_date", _("End"), kind="date"),
         Filter("updated_at", _("Last changed"), kind="date"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from kehu.core import registry, search
 from kehu.sales.models import (
@@ -27,6 +27,7 @@ LEAD_FIELDS = (
     "wechat",
     "status",
     "source",
+    "campaign",
     "industry",
     "country",
     "province",
@@ -47,6 +48,12 @@ registry.register(
         LEAD_FIELDS,
         url_name="sales:lead_detail",
         search_fields=("name", "company", "email", "phone", "wechat"),
+        # disqualify(): the reason; convert(): the records made (the opportunity is gated as a record of its own)
+        data_fields=(
+            ("reason", "disqualify_reason"),
+            ("customer", "converted_customer"),
+            ("contact", "converted_contact"),
+        ),
     )
 )
 
@@ -63,6 +70,7 @@ OPPORTUNITY_FIELDS = (
     "started_on",
     "closed_on",
     "source",
+    "campaign",
     "partner",
     "lead",
     "competitors",
@@ -147,6 +155,7 @@ registry.register(
         url_name="sales:opportunity_detail",
         parent_attr="customer",
         search_fields=("name", "customer"),
+        data_fields=(("from", "stage"), ("to", "stage")),  # move_stage(): the stages left and entered
     )
 )
 registry.register(
@@ -198,6 +207,7 @@ registry.register(
         ("name", "currency", "is_default", "active", "items"),
         custom_fields=False,
         owned=False,
+        data_fields=(("*", "items"),),  # set_prices(): {sku: [old price, new price]}
     )
 )
 registry.register(
@@ -206,7 +216,10 @@ registry.register(
         Target,
         ("period", "start", "user", "team", "amount", "deals", "currency"),
         custom_fields=False,
-        owned=False,
+        # a rep's target belongs to the rep and the rep's team, a team's target to the team: a grant's data scope
+        # says whose targets a role may see and set (seed: a sales manager, their own team's)
+        owner_fields=("user",),
+        team_fields=("team", "user__team"),
     )
 )
 
@@ -215,18 +228,18 @@ def opportunity_document(opp: Opportunity) -> search.Document:
     customer = opp.customer.name if opp.customer_id and opp.customer else ""
     return search.Document(
         title=opp.name,
-        subtitle=_("Opportunity") + (f" · {customer}" if customer else ""),
+        parts=[("customer", customer)],
         fields={"name": search.text_tokens(opp.name), "customer": search.text_tokens(customer)},
     )
 
 
-search.register("sales.opportunity", opportunity_document)
+search.register("sales.opportunity", opportunity_document, label=_("Opportunity"), icon="bi-briefcase")
 
 
 def lead_document(lead: Lead) -> search.Document:
     return search.Document(
         title=lead.name,
-        subtitle=_("Lead") + (f" · {lead.company}" if lead.company else ""),
+        parts=[("company", lead.company)],
         fields={
             "name": search.text_tokens(lead.name),
             "company": search.text_tokens(lead.company),
@@ -237,4 +250,4 @@ def lead_document(lead: Lead) -> search.Document:
     )
 
 
-search.register("sales.lead", lead_document)
+search.register("sales.lead", lead_document, label=_("Lead"), icon="bi-funnel")

@@ -56,7 +56,8 @@ SEED: dict[str, tuple[str, str, str, dict[str, tuple[list[str], str, dict[str, s
             "sales.lead": (ALL, "team", {}),
             "sales.opportunity": (ALL, "team", {}),
             **{t: (ALL, "team", {}) for t in DOCUMENTS + ACTIVITY_TYPES},
-            "sales.target": (["view", "add", "change", "delete"], "all", {}),
+            # the targets of their own team, its sub-teams and their reps (a rep's target belongs to the rep's team)
+            "sales.target": (["view", "add", "change", "delete"], "team", {}),
             **READ_CATALOGUE,
             **READ_DIRECTORY,
         },

@@ -262,10 +262,32 @@ def test_report_currencies_follow_new_deals_at_once(
 ) -> None:
     rep = book["rep"]
     assert currencies(rep) == ["CNY"]
-    with django_assert_num_queries(0):  # kept: the reports do not scan every deal on each page view
+    # the list of every currency is kept: the reports do not scan every deal on each page view; a rep who sees
+    # only their own deals costs one query of one EXISTS per currency
+    with django_assert_num_queries(1):
         assert currencies(rep) == ["CNY"]
     with django_capture_on_commit_callbacks(execute=True):
         services.create_opportunity(
             actor=rep, data={"name": "美元单", "customer": book["customer"], "amount": "10", "currency": "USD"}
         )
     assert currencies(rep) == ["CNY", "USD"]
+
+
+def test_report_currencies_are_those_of_the_deals_the_user_may_see(
+    book: dict[str, Any], role_users: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    rep, other, admin = book["rep"], book["other"], role_users["admin"]
+    for code in ("USD", "USD", "EUR"):  # most used first: USD before EUR
+        services.create_opportunity(
+            actor=rep, data={"name": code, "customer": book["customer"], "amount": "10", "currency": code}
+        )
+    services.create_opportunity(actor=other, data={"name": "JPY", "amount": "10", "currency": "JPY"})
+
+    # the default currency first, then by use; never a currency of deals the user may not see
+    assert currencies(rep) == ["CNY", "USD", "EUR"]
+    assert currencies(other) == ["CNY", "JPY"]
+    assert currencies(role_users["east_manager"]) == ["CNY", "USD", "EUR"]  # the east team's deals only
+    assert currencies(admin) == ["CNY", "USD", "EUR", "JPY"]
+    with django_assert_num_queries(0):  # the administrator sees every deal: the kept list as it is
+        assert currencies(admin) == ["CNY", "USD", "EUR", "JPY"]
+    assert currencies(role_users["agent"]) == []  # no deals at all

@@ -203,6 +203,37 @@ def _ids(html: str) -> set[int]:
     return {int(m) for m in re.findall(r'href="/opportunities/(\d+)/"', html)}
 
 
+def test_every_count_of_the_breakdowns_opens_its_deals(role_users: dict[str, User], data: dict[str, Any]) -> None:
+    """By sales rep and by team: won, lost and the win rate each link to the deals behind them."""
+    opps = data["opps"]
+    client = Client()
+    client.force_login(role_users["east_manager"])
+    params = {"period": "custom", "start": "2025-01-01", "end": timezone.localdate().isoformat()}
+    html = client.get(reverse("analytics:funnel"), params).content.decode()
+    links = Links(figures(role_users["east_manager"]))  # the same period
+    rep_sh = role_users["rep_sh"]
+    lost_by_rep = links.owner(rep_sh.pk, "lost")
+    lost_by_team = links.team(rep_sh.team.pk, "lost")  # the rows: 华东区 itself and its sub-team 上海组
+    assert f'<a href="{lost_by_rep.replace("&", "&amp;")}">1</a>' in html
+    assert f'<a href="{lost_by_team.replace("&", "&amp;")}">1</a>' in html
+    assert _ids(client.get(lost_by_rep).content.decode()) == {opps["E"].pk}
+    assert _ids(client.get(lost_by_team).content.decode()) == {opps["E"].pk}
+
+
+def test_exports_give_the_apis_rates_in_per_cent(role_users: dict[str, User], data: dict[str, Any]) -> None:
+    """docs/reports.md: rates are fractions (0–1) in the API and percentages in the exports and on the page."""
+    client = Client()
+    client.force_login(role_users["marketing"])
+    params = {"start": "2025-01-01", "end": timezone.localdate().isoformat()}
+    api = client.get(reverse("api:report_funnel"), params).json()
+    rows = list(
+        csv.reader(io.StringIO(client.get(reverse("analytics:funnel_export"), params).content.decode("utf-8-sig")))
+    )
+    assert api["deals"]["win_rate"] == 0.8
+    assert ["Win rate (%)", "80.0"] in rows
+    assert ["Follow-up rate (%)", str(round(api["leads"]["follow_up_rate"] * 100, 1))] in rows
+
+
 def test_drill_down_lists_only_visible_records(role_users: dict[str, User], data: dict[str, Any]) -> None:
     opps = data["opps"]
     for username, expected_won in [("rep", {"A", "B"}), ("east_manager", {"A", "B", "D"})]:

@@ -149,6 +149,35 @@ def test_bad_filters_show_a_message(role_users: dict[str, User], book: dict[str,
     assert r.status_code == 200 and "Check the filters" in html and "Currency" in html and "Team" in html
 
 
+def test_the_currency_select_shows_the_currency_used(role_users: dict[str, User], book: dict[str, Any]) -> None:
+    """The page shows CNY figures, so the select says CNY (the default currency, listed first), and Apply keeps it;
+    the list holds the currencies of the deals the user may see, and any other is refused."""
+    south = role_users["rep_south"]
+    deal(south, "South dollars", 100, currency="USD")  # more deals in CNY: CNY would be listed first anyway
+    deal(south, "South dollars 2", 100, currency="USD")
+    deal(south, "South dollars 3", 100, currency="USD")
+    deal(south, "South dollars 4", 100, currency="USD")
+    deal(role_users["rep"], "Rep euros", 100, currency="EUR")
+    client = login(role_users["manager"])
+
+    for params in ({}, {"team": south.team.pk}, {"team": south.team.pk, "currency": ""}):
+        html = client.get(reverse("analytics:forecast"), params).content.decode()
+        select = html.split('name="currency"', 1)[1].split("</select>", 1)[0]
+        assert select.index('value="CNY"') < select.index('value="USD"') < select.index('value="EUR"')
+        assert '<option value="CNY" selected>' in select
+        assert "CNY · " in html  # the figures' currency, in the page head
+    html = client.get(reverse("analytics:performance"), {"currency": "USD"}).content.decode()
+    assert '<option value="USD" selected>' in html
+
+    # the southern rep sees no euro deals: no EUR to choose, and asking for it changes nothing
+    rep = login(south)
+    html = rep.get(reverse("analytics:forecast")).content.decode()
+    assert 'value="EUR"' not in html and '<option value="CNY" selected>' in html
+    r = rep.get(reverse("analytics:forecast"), {"currency": "EUR"})
+    assert "Check the filters" in r.content.decode() and "Currency" in r.content.decode()
+    assert rep.get(reverse("analytics:forecast_export"), {"currency": "EUR"}).status_code in (400, 403)
+
+
 # --------------------------------------------------------------------------- performance
 
 
@@ -339,6 +368,8 @@ def test_expansion_panel_through_the_gate(
 
     assert "Beta" in html and "Cross-sell" in html
     assert "4 of 6 customers in Retail who bought Alpha also bought Beta." in html
+    # support: the 4 who bought both of the 10 retail customers; lift: (4 / 6) ÷ (5 / 10)
+    assert "support 40.0 %" in html and "lift 1.3" in html
     assert client.get(reverse("analytics:expansion", args=[theirs.pk])).status_code == 404
     assert login(role_users["agent"]).get(reverse("analytics:expansion", args=[mine.pk])).status_code == 404
     # the customer page loads the panel lazily; a user who may not see deals gets no panel

@@ -176,3 +176,76 @@ def test_targets_are_written_through_the_service(
         format="json",
     )
     assert r.status_code == 201 and r.json()["team"] == users["rep"].team.pk
+
+
+def test_a_manager_sets_targets_only_within_their_team(
+    client_for: Callable[[str], APIClient], users: dict[str, User], teams: dict[str, Any]
+) -> None:
+    """The seed sales manager's grant on targets has the team scope: their team (销售部), its sub-teams and their
+    reps; a team outside it (总部) is refused, and its targets are not theirs to read, change or remove."""
+    manager, admin = client_for("manager"), client_for("admin")
+    url = reverse("api:target-list")
+    start = month_start(TODAY).isoformat()
+
+    assert (
+        manager.post(url, {"start": start, "user": users["rep2"].pk, "amount": "10"}, format="json").status_code == 201
+    )
+    assert (
+        manager.post(url, {"start": start, "team": teams["north"].pk, "amount": "10"}, format="json").status_code == 201
+    )
+    r = manager.post(url, {"start": start, "team": teams["hq"].pk, "amount": "10"}, format="json")
+    assert r.status_code == 403 and not Target.objects.filter(team=teams["hq"]).exists()
+    r = manager.post(url, {"start": start, "user": users["finance"].pk, "amount": "10"}, format="json")
+    assert r.status_code == 403 and not Target.objects.filter(user=users["finance"]).exists()
+
+    # the administrator sets any target; the manager neither lists, changes nor removes one outside their team
+    hq = admin.post(url, {"start": start, "team": teams["hq"].pk, "amount": "10"}, format="json").json()["id"]
+    assert hq not in [t["id"] for t in manager.get(url).json()["results"]]
+    detail = reverse("api:target-detail", args=[hq])
+    assert manager.patch(detail, {"amount": "99"}, format="json").status_code == 404
+    assert manager.delete(detail).status_code == 404
+    assert Target.objects.get(pk=hq).amount == Decimal("10.00")
+    assert client_for("rep").get(detail).status_code == 200  # reps read every target, as before
+
+
+def test_partners_report_gives_the_query_figures(
+    client_for: Callable[[str], APIClient], users: dict[str, User]
+) -> None:
+    from kehu.analytics import partners
+
+    rep, rep2 = users["rep"], users["rep2"]
+    partner = make_customer(rep, name="渠道伙伴", relationship="partner")
+    won(rep, 1000, partner=partner)
+    sales_services.create_opportunity(actor=rep, data={"name": "lost", "amount": Decimal(5), "partner": partner})
+    won(rep2, 500)  # no partner: not counted
+
+    r = client_for("manager").get(reverse("api:report_partners"), {"period": "this_year"})
+    assert r.status_code == 200
+    body = r.json()
+    year = (dt.date(TODAY.year, 1, 1), dt.date(TODAY.year, 12, 31))
+    expected = partners.report(User.objects.get(pk=users["manager"].pk), start=year[0], end=year[1]).as_dict()
+    assert body == expected
+    [row] = body["partners"]
+    assert (row["name"], row["sourced"], row["open"], row["won"], row["win_rate"]) == ("渠道伙伴", 2, 1, 1, 1.0)
+    assert row["won_amounts"] == [{"currency": "CNY", "amount": "1000.00", "count": 1}]
+    assert body["suppliers"] == [] and body["partners_total"] == 1
+    # rep2 sees none of rep's deals; marketing reads no contracts; bad parameters and users without deals
+    assert client_for("rep2").get(reverse("api:report_partners")).json()["partners"] == []
+    assert client_for("marketer").get(reverse("api:report_partners")).json()["suppliers"] is None
+    bad = client_for("manager").get(reverse("api:report_partners"), {"colour": "red", "period": "someday"})
+    assert bad.status_code == 400 and {"colour"} <= set(bad.json()["errors"])
+    assert client_for("manager").get(reverse("api:report_partners"), {"period": "someday"}).status_code == 400
+    assert client_for("agent").get(reverse("api:report_partners")).status_code == 403
+
+
+def test_report_currencies_are_the_users_own(
+    client_for: Callable[[str], APIClient], users: dict[str, User], deals: dict[str, Any]
+) -> None:
+    sales_services.create_opportunity(actor=users["rep2"], data={"name": "yen", "amount": "5", "currency": "JPY"})
+
+    # a currency of deals the rep may not see is refused, never answered with (empty) figures
+    r = client_for("rep").get(reverse("api:report_forecast"), {"currency": "JPY"})
+    assert r.status_code == 400 and "currency" in r.json()["errors"]
+    assert client_for("rep2").get(reverse("api:report_forecast"), {"currency": "JPY"}).status_code == 200
+    # without a currency: the default one
+    assert client_for("rep2").get(reverse("api:report_forecast")).json()["filters"]["currency"] == "CNY"

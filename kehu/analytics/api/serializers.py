@@ -223,6 +223,55 @@ class ExpansionSerializer(serializers.Serializer):
     suggestions = SuggestionSerializer(many=True)
 
 
+# --------------------------------------------------------------------------- partners and suppliers
+
+
+class AmountSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    amount = serializers.CharField(help_text="Decimal as a string.")
+    count = serializers.IntegerField()
+
+
+class PartnerRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The partner's customer id.")
+    name = serializers.CharField()
+    sourced = serializers.IntegerField(help_text="Deals naming the partner started in the period.")
+    open = serializers.IntegerField(help_text="Its open deals today, whenever they started.")
+    open_amounts = AmountSerializer(many=True, help_text="Their amount per currency (empty without `amount`).")
+    won = serializers.IntegerField(help_text="Its deals won in the period.")
+    lost = serializers.IntegerField(help_text="Its deals lost in the period.")
+    win_rate = serializers.FloatField(allow_null=True, help_text="won ÷ (won + lost), 0–1; null without any.")
+    won_amounts = AmountSerializer(many=True)
+    last_deal = serializers.DateField(allow_null=True, help_text="The latest start of any of its deals.")
+
+
+class SupplierRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The supplier's customer id.")
+    name = serializers.CharField()
+    contracts = serializers.IntegerField(help_text="Supplier contracts starting in the period.")
+    values = AmountSerializer(many=True, help_text="Their value per currency (empty without `value`).")
+    active = serializers.IntegerField(help_text="Active supplier contracts today.")
+    next_date = serializers.DateField(
+        allow_null=True, help_text="The earliest renewal or end date, from today, of the active contracts."
+    )
+
+
+class PartnersFiltersSerializer(serializers.Serializer):
+    team = serializers.IntegerField(allow_null=True)
+    owner = serializers.IntegerField(allow_null=True)
+
+
+class PartnersSerializer(serializers.Serializer):
+    period = PeriodSerializer()
+    filters = PartnersFiltersSerializer()
+    partners = PartnerRowSerializer(
+        many=True, allow_null=True, help_text="Null when you may not read the partner of deals."
+    )
+    partners_total = serializers.IntegerField(help_text="Partners with figures; at most 200 are listed.")
+    suppliers = SupplierRowSerializer(many=True, allow_null=True, help_text="Null when you may not see contracts.")
+    suppliers_total = serializers.IntegerField(help_text="Suppliers with figures; at most 200 are listed.")
+
+
 # --------------------------------------------------------------------------- targets
 
 

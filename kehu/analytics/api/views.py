@@ -16,16 +16,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kehu.analytics import expansion, performance, queries
+from kehu.analytics import expansion, partners, performance, queries
 from kehu.analytics import forecast as forecasting
 from kehu.analytics.api.serializers import (
     ExpansionSerializer,
     ForecastSerializer,
     FunnelSerializer,
+    PartnersSerializer,
     PerformanceSerializer,
     TargetSerializer,
 )
-from kehu.analytics.forms import PERIODS, ForecastForm, FunnelForm, PerformanceForm
+from kehu.analytics.forms import PERIODS, ForecastForm, FunnelForm, PartnersForm, PerformanceForm
 from kehu.core import permissions
 from kehu.core.api import GatedCRUDViewSet, idempotent
 from kehu.customers.models import Customer
@@ -172,6 +173,42 @@ class PerformanceView(APIView):
             "trend": perf.trend,
         }
         return Response(PerformanceSerializer(body).data)
+
+
+PARTNER_PARAMS = ("period", "start", "end", "team", "owner")
+
+
+class PartnersView(APIView):
+    """Partners and suppliers: per partner, the deals you may see that name it (sourced in the period, open today,
+    won and lost in the period, win rate, last deal); per supplier, the supplier contracts you may see (starting
+    in the period, active today, next renewal or end). Definitions: docs/reports.md."""
+
+    query_errors = True
+
+    @extend_schema(
+        operation_id="reports_partners",
+        parameters=[
+            OpenApiParameter(
+                "period",
+                OpenApiTypes.STR,
+                enum=[p for p, _label in PERIODS],
+                description="A preset period; `custom` (or giving start and end) uses start and end. "
+                "Default: this_year.",
+            ),
+            OpenApiParameter("start", OpenApiTypes.DATE, description="First day of the period."),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day of the period (included)."),
+            OpenApiParameter("team", OpenApiTypes.INT, description="A team id; its sub-teams are included."),
+            OpenApiParameter("owner", OpenApiTypes.INT, description="A user id: the owner of the deals and contracts."),
+        ],
+        responses=PartnersSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        _require_reports(request, PARTNER_PARAMS)
+        form = PartnersForm(request.query_params)
+        if not form.is_valid():
+            raise _form_errors(form)
+        result = partners.report(request.user, **form.query())
+        return Response(PartnersSerializer(result.as_dict()).data)
 
 
 class ExpansionView(APIView):

@@ -1,5 +1,6 @@
 """Sales targets (quotas) per rep or team and month or quarter (S4): set, change and remove, each with
-its event."""
+its event. Whose targets an actor may set is the data scope of their grant on `sales.target`: a rep's target
+belongs to the rep and the rep's team, a team's target to the team (see the registration in sales)."""
 
 from __future__ import annotations
 
@@ -59,9 +60,12 @@ def set_target(
         raise ValidationError({"deals": [_("A target cannot be negative.")]})
     current = Target.objects.select_for_update().filter(period=period, start=start, user=user, team=team).first()
     if current is None:
+        target = Target(period=period, start=start, user=user, team=team, amount=value, deals=n, currency=currency)
+        # the data scope of the actor's grant: a sales manager sets the targets of their own team, its sub-teams
+        # and their reps (changing and removing are checked the same way by the shared update and delete steps)
+        core.require(actor, Target, "add", target)
         if not value and not n:
             return None
-        target = Target(period=period, start=start, user=user, team=team, amount=value, deals=n, currency=currency)
         core.create(actor=actor, obj=target)
         return target
     if not value and not n:
