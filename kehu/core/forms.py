@@ -9,7 +9,10 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from kehu.core import customfields, permissions
+from kehu.core import customfields, normalize, permissions
+
+# Fields checked in the form as well as in the service, so their errors show in the same round as "required".
+EARLY_CHECKS = {"email": normalize.email, "phone": normalize.phone}
 
 
 def apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -79,6 +82,17 @@ class GatedModelForm(forms.ModelForm):
             )
             if not isinstance(f.widget, forms.CheckboxSelectMultiple | forms.HiddenInput):
                 f.widget.attrs.setdefault("class", css)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        for name, check in EARLY_CHECKS.items():
+            value = data.get(name)
+            if name in self.fields and not self.fields[name].disabled and isinstance(value, str) and value.strip():
+                try:
+                    check(value)
+                except ValidationError as exc:
+                    self.add_error(name, exc.messages)
+        return data
 
     @property
     def custom_field_names(self) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -53,9 +55,54 @@ def handle(value: str) -> str:
     return value.lstrip("@").lower()
 
 
+# WeChat IDs: 6–20 letters, digits, "_" or "-", starting with a letter (WeChat's own rule); many people
+# give their mobile number instead, which WeChat also finds them by.
+_WECHAT = re.compile(r"[a-z][a-z0-9_-]{5,19}")
+_DIGITS = re.compile(r"\+?[0-9]{5,15}")
+_QQ = re.compile(r"[1-9][0-9]{4,11}")
+_ACCOUNT = re.compile(r"[a-z0-9_.@-]{1,64}")  # WeCom / DingTalk account ids
+# LinkedIn: a profile or company address, or the profile's public id (3–100 letters, digits, "-", "_").
+_LINKEDIN_URL = re.compile(r"(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/(in|company)/([^/?#\s]+)/?(?:[?#].*)?")
+_LINKEDIN_ID = re.compile(r"[\w-]{3,100}")
+
+
+def social(kind: str, value: str) -> str:
+    """The searchable form of a social identity, or a ValidationError that says what the network accepts."""
+    norm = handle(value)
+    if kind == "wechat":
+        if not (_WECHAT.fullmatch(norm) or _DIGITS.fullmatch(norm)):
+            raise ValidationError(
+                _(
+                    "“%(value)s” is not a WeChat ID: use 6–20 letters, digits, “_” or “-” starting with a letter, "
+                    "or a mobile number."
+                )
+                % {"value": value.strip()}
+            )
+    elif kind == "qq":
+        if not _QQ.fullmatch(norm):
+            raise ValidationError(_("“%(value)s” is not a QQ number: use 5–12 digits.") % {"value": value.strip()})
+    elif kind == "linkedin":
+        url = _LINKEDIN_URL.fullmatch(norm)
+        if url:
+            norm = url.group(2) if url.group(1) == "in" else f"company/{url.group(2)}"
+        elif not _LINKEDIN_ID.fullmatch(norm):
+            raise ValidationError(
+                _(
+                    "“%(value)s” is not a LinkedIn profile: give its address (linkedin.com/in/…) "
+                    "or its public id (letters, digits and “-”)."
+                )
+                % {"value": value.strip()}
+            )
+    elif not _ACCOUNT.fullmatch(norm):
+        raise ValidationError(
+            _("“%(value)s” is not an account id: use letters, digits, “_”, “-”, “.” or “@”.") % {"value": value.strip()}
+        )
+    return norm
+
+
 def channel(kind: str, value: str) -> str:
     if kind == "email":
         return email(value)
     if kind in ("phone", "whatsapp"):
         return phone(value)
-    return handle(value)
+    return social(kind, value)

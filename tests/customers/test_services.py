@@ -172,6 +172,8 @@ def test_contact_channels_are_normalised(role_users: dict[str, User], customer_f
             {"kind": "phone", "value": "138 0013 8000"},
             {"kind": "whatsapp", "value": "+44 7911 123456"},
             {"kind": "wechat", "value": "@ZhouJie_88"},
+            {"kind": "linkedin", "value": "https://www.linkedin.com/in/zhou-jie-88/"},
+            {"kind": "qq", "value": "10001"},
             {"kind": "phone", "value": ""},  # empty rows are ignored
         ],
     )
@@ -181,6 +183,8 @@ def test_contact_channels_are_normalised(role_users: dict[str, User], customer_f
         ("phone", "+8613800138000"),
         ("whatsapp", "+447911123456"),
         ("wechat", "zhoujie_88"),
+        ("linkedin", "zhou-jie-88"),  # a profile address is kept as entered, searchable by its public id
+        ("qq", "10001"),
     }
     assert contact.owner == rep and contact.team == rep.team
     channel_event = Event.objects.filter(object_id=contact.pk, content_type__model="contact", verb="updated").get()
@@ -200,6 +204,10 @@ def test_contact_channels_are_normalised(role_users: dict[str, User], customer_f
             "channels.1.value",
         ),
         ([{"kind": "wechat", "value": "two words"}], "channels.0.value"),
+        ([{"kind": "wechat", "value": '"><svg/onload=alert(1)>'}], "channels.0.value"),
+        ([{"kind": "linkedin", "value": "javascript:alert(1)"}], "channels.0.value"),
+        ([{"kind": "qq", "value": "qq12345"}], "channels.0.value"),
+        ([{"kind": "dingtalk", "value": "张 伟"}], "channels.0.value"),
         ([{"kind": "fax", "value": "010-1234567"}], "channels.0.kind"),
     ],
 )

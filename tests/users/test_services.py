@@ -3,12 +3,14 @@ and sessions at once, and the language setting."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.test import Client, RequestFactory
+from django.utils import translation
 from rest_framework.exceptions import AuthenticationFailed
 
 from kehu.core import permissions
@@ -102,6 +104,32 @@ def test_create_user_validates_the_password(superuser: User, password: str, why:
         )
     assert "password" in exc.value.message_dict, why
     assert not User.objects.filter(username="newperson1x").exists()
+
+
+def test_password_rules_answer_in_the_users_language(superuser: User) -> None:
+    """Every rule's message is in Chinese for a Chinese user, the length rule included."""
+    for password in ("ab1", "12345678901", "password123"):
+        with translation.override("zh-hans"), pytest.raises(ValidationError) as exc:
+            services.create_user(actor=superuser, data={"username": "lisi9"}, password=password, roles=[])
+        for message in exc.value.message_dict["password"]:
+            assert re.search(r"[\u4e00-\u9fff]", message), message
+            assert not re.search(r"[A-Za-z]{4,}", message), message
+
+
+def test_team_names_are_unique_among_siblings(superuser: User, team_tree: dict[str, Team]) -> None:
+    sales = team_tree["sales"]
+    existing = sales.children.first()
+    assert existing is not None
+    with pytest.raises(ValidationError) as exc:
+        services.create_team(actor=superuser, name=f" {existing.name} ", parent=sales)
+    assert "name" in exc.value.message_dict
+    assert sales.children.filter(name=existing.name).count() == 1
+    other = services.create_team(actor=superuser, name="临时组", parent=sales)
+    with pytest.raises(ValidationError):
+        services.update_team(actor=superuser, team=other, name=existing.name, parent=sales, lead=None)
+    other.refresh_from_db()
+    assert other.name == "临时组"
+    services.create_team(actor=superuser, name=existing.name, parent=other)  # the same name elsewhere is fine
 
 
 def test_create_user_refuses_a_taken_user_name_in_any_case(role_users: dict[str, User], superuser: User) -> None:
@@ -211,3 +239,24 @@ def test_set_password_checks_rules_and_rights(role_users: dict[str, User]) -> No
     services.set_password(actor=rep, user=rep, password="My-new-pass-2024!")
     assert User.objects.get(pk=rep.pk).check_password("My-new-pass-2024!")
     assert User.objects.get(pk=role_users["rep_south"].pk).check_password("Kehu-test-pass-2024!")
+
+
+def test_deactivation_deletes_tokens_so_reactivation_does_not_revive_them(
+    role_users: dict[str, User], superuser: User
+) -> None:
+    rep = role_users["rep"]
+    token = services.create_token(user=rep, name="laptop")
+    other = services.create_token(user=role_users["rep_south"], name="other")
+    prefix = ApiToken.objects.get(user=rep).prefix
+    auth = BearerTokenAuthentication()
+
+    services.update_user(actor=superuser, user=rep, values={"is_active": False})
+
+    assert not ApiToken.objects.filter(user=rep).exists()
+    event = Event.objects.get(content_type__model="user", object_id=rep.pk, verb="deactivated")
+    assert event.data == {"tokens_revoked": [prefix]} and event.actor == superuser
+    services.update_user(actor=superuser, user=User.objects.get(pk=rep.pk), values={"is_active": True})
+    with pytest.raises(AuthenticationFailed):
+        auth.authenticate(bearer(token))  # the old token stays dead after reactivation
+    user, _tok = auth.authenticate(bearer(other))  # another user's token is untouched
+    assert user == role_users["rep_south"]

@@ -100,6 +100,12 @@ def test_lead_with_bad_email_or_phone_is_refused(users: dict[str, User], login: 
     assert response.status_code == 200 and "invalid-feedback" in text(response)
     response = client.post("/leads/new/", {"name": "李雷", "phone": "12ab"})
     assert response.status_code == 200 and "invalid-feedback" in text(response)
+    # every mistake is named in the same round: the missing name and the bad phone together
+    response = client.post("/leads/new/", {"name": "", "phone": "abc", "email": "x@@y"})
+    page = text(response)
+    assert field_error(page, "This field is required.")
+    assert "“abc” is not a valid phone number." in page
+    assert "“x@@y” is not a valid e-mail address." in page
     assert snapshot() == before
 
 

@@ -23,7 +23,6 @@ from kehu.customers.models import Customer
 from kehu.sales.models import Opportunity
 
 
-
 def address() -> str:
     """Where `make demo` serves Kehu: KEHU_ADDR (host:port) as the Makefile passes it to runserver."""
     return f"http://{os.environ.get('KEHU_ADDR') or '127.0.0.1:8000'}/"

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from kehu.users import services
 from kehu.users.models import User
@@ -21,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
-            raise CommandError(f"No user named {options['username']!r}.")
+            raise CommandError(_("There is no user named “%(username)s”.") % {"username": options["username"]})
         try:
             token = services.create_token(user=user, name=options["name"] or "createtoken")
         except ValidationError as exc:
