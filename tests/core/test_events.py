@@ -196,7 +196,7 @@ def test_txid_is_the_writing_transaction_on_postgresql_and_empty_on_sqlite(
     "postgresql" not in settings.DATABASES["default"]["ENGINE"],
     reason="SQLite serialises writers: ids are in commit order there",
 )
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_feed_never_skips_an_event_whose_transaction_commits_late(superuser: User) -> None:
     """PostgreSQL: transaction A writes an event and stays open; B writes a later event and commits. A reader
     following the feed must not get B's event before A has ended (it would move its cursor past A's for good),
