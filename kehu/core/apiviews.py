@@ -111,6 +111,7 @@ class EventSerializer(serializers.ModelSerializer):
     changes = serializers.SerializerMethodField()
     data = serializers.SerializerMethodField()  # type: ignore[assignment]
     cursor = serializers.SerializerMethodField()
+    object_repr = serializers.SerializerMethodField()
 
     class Meta:
         model = Event
@@ -140,6 +141,15 @@ class EventSerializer(serializers.ModelSerializer):
 
     def get_parent_type(self, obj: Event) -> str | None:
         return self._key(obj.parent_type_id)
+
+    def get_object_repr(self, obj: Event) -> str:
+        """The record's name when the change was made (its type and id if it is made of a field you may not read)."""
+        model = ContentType.objects.get_for_id(obj.content_type_id).model_class()
+        if model is None or not registry.is_registered(model):
+            return obj.object_repr
+        return permissions.record_name(
+            self.context["request"].user, registry.get(model).key, obj.object_id, obj.object_repr
+        )
 
     def get_changes(self, obj: Event) -> dict[str, list[Any]]:
         """{field: [old, new]} without the fields you may not read."""

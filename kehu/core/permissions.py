@@ -14,6 +14,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
+from django.utils.text import capfirst
 from django.db.models import F, Q, Subquery
 from django.http import Http404
 
@@ -233,6 +234,15 @@ def hidden_verbs(user: Any, obj_type: str) -> tuple[str, ...]:
     if obj_type == "users.user" and not policy(user, obj_type).can("change"):
         return ("logged_in",)
     return ()
+
+
+def record_name(user: Any, obj_type: str, object_id: Any, name: str) -> str:
+    """A record's name as this user may read it: "Payment #12" instead of a name made of a hidden field."""
+    ot = registry.get(obj_type)
+    pol = policy(user, obj_type)
+    if any(not pol.can_read(f) for f in ot.name_fields):
+        return f"{capfirst(ot.label)} #{object_id}"
+    return name
 
 
 def mask_event(user: Any, event: Any) -> tuple[dict[str, Any], dict[str, Any]]:

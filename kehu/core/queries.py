@@ -246,6 +246,8 @@ def describe(user: Any, events: list[Event], obj: models.Model) -> list[Timeline
         else:
             url = ""
         name = str(record) if record is not None and e.verb != Event.Verb.DELETED else e.object_repr
+        if ot is not None:
+            name = permissions.record_name(user, ot.key, e.object_id, name)
         out.append(
             TimelineEntry(e, ot, rows, is_self, e.created_at, data=data, reason=reason, name=name, history_url=url)
         )

@@ -26,6 +26,9 @@ class ObjectType:
     # "disqualify_reason"),). "*" names the field of every other key; a key naming a field of `fields` is that
     # field; any other key carries no field value and is shown to whoever may see the event.
     data_fields: tuple[tuple[str, str], ...] = ()
+    # Fields a record's name is made of (a payment is named by its amount): a reader who may not read one of them
+    # sees the record named by its type and id instead, in timelines, history and the change feed.
+    name_fields: tuple[str, ...] = ()
 
     def data_field(self, key: str) -> str | None:
         """The field whose read rule governs the event data key `key` (None: no field)."""

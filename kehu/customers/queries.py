@@ -61,7 +61,7 @@ def customer_360(user: Any, customer: Customer) -> dict[str, Any]:
 def _transactions(user: Any, customer: Customer) -> dict[str, Any] | None:
     """The customer's quotes, orders, contracts and payments, each type only if the gate lets the user see it;
     None when they may see none of them (no panel at all, e.g. for a service agent)."""
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"read": {}}
     for key, model, order in (
         ("quotes", "Quote", ("-updated_at", "-id")),
         ("orders", "SalesOrder", ("-ordered_on", "-id")),
@@ -74,7 +74,10 @@ def _transactions(user: Any, customer: Customer) -> dict[str, Any] | None:
             if model == "Quote":
                 qs = qs.exclude(status="superseded")
             out[key] = list(qs.order_by(*order)[:20])
-    if not out:
+            pol = permissions.policy(user, Model)
+            # the panel shows each document's title and money only where the field rules let the user read them
+            out["read"][key] = {f: pol.can_read(f) for f in ("title", "total", "value", "amount", "currency")}
+    if len(out) == 1:
         return None
     out["can_quote"] = permissions.can(user, "sales.quote", "add")
     return out

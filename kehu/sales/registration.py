@@ -179,6 +179,7 @@ registry.register(
         custom_fields=False,
         url_name="sales:payment_detail",
         parent_attr="customer",
+        name_fields=("amount", "currency"),
     )
 )
 # settings objects: actions only, no owner or data scope

@@ -456,3 +456,30 @@ def test_deal_products_editor_names_the_currency_without_a_price(
     assert response.status_code == 200
     assert "There is no active price list in EUR, so “实施服务” has no price; enter the unit price." in text(response)
     assert state() == before and not opp.lines.exists()
+
+
+def test_a_payment_named_by_a_hidden_amount_is_named_by_its_number_instead(
+    role_users: dict[str, User], deal: dict[str, Any]
+) -> None:
+    """A payment's name is its amount: a role that hides the amount sees "Payment #id" in timelines and the feed."""
+    from rest_framework.test import APIClient
+
+    from kehu.users.models import Role, RolePermission
+
+    rep, received = role_users["rep"], deal["received"]
+    customer_page = f"/customers/{deal['order'].customer_id}/"
+    assert "100.00 CNY" in text(client_for(rep).get(customer_page))
+    grant = RolePermission.objects.get(role=Role.objects.get(code="sales_rep"), object_type="sales.payment")
+    grant.field_rules = {**grant.field_rules, "amount": "hidden"}
+    grant.save()
+    page = text(client_for(rep).get(customer_page))
+    panel = page.split('id="transactions"', 1)[1].split('<div class="card ', 1)[0]
+    assert "100.00" not in panel and f"Payment #{received.pk}" in panel
+    assert not re.search(rf'href="/payments/{received.pk}/">\s*100\.00', page)  # the timeline names it by number
+    api = APIClient()
+    api.force_authenticate(User.objects.get(pk=rep.pk))  # a new request reads the role's rules afresh
+    rows = api.get("/api/v1/events/?page_size=200").json()["results"]
+    names = {e["object_repr"] for e in rows if e["object_type"] == "sales.payment" and e["object_id"] == received.pk}
+    assert names == {f"Payment #{received.pk}"}
+    # finance still reads the amount
+    assert "100.00 CNY" in text(client_for(role_users["finance"]).get(customer_page))
