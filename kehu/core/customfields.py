@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django import forms
@@ -25,8 +28,33 @@ T = CustomFieldDefinition.Type
 TEXT_TYPES = (T.TEXT, T.LONGTEXT)
 
 
+# Definitions read once per request (a 360° page asks for them from its form helpers, timeline and panels);
+# outside a request every call reads the table. Saving or deleting a definition forgets the request's copy.
+_request_memo: ContextVar[dict[str, list[CustomFieldDefinition]] | None] = ContextVar("kehu_cf_memo", default=None)
+
+
+@contextmanager
+def remembered_per_request() -> Iterator[None]:
+    token = _request_memo.set({})
+    try:
+        yield
+    finally:
+        _request_memo.reset(token)
+
+
+def _forget() -> None:
+    memo = _request_memo.get()
+    if memo is not None:
+        memo.clear()
+
+
 def definitions(object_type: str) -> list[CustomFieldDefinition]:
-    return list(CustomFieldDefinition.objects.filter(object_type=object_type))
+    memo = _request_memo.get()
+    if memo is None:
+        return list(CustomFieldDefinition.objects.filter(object_type=object_type))
+    if object_type not in memo:
+        memo[object_type] = list(CustomFieldDefinition.objects.filter(object_type=object_type))
+    return list(memo[object_type])
 
 
 def _choice_values(defn: CustomFieldDefinition) -> set[str]:
@@ -285,6 +313,7 @@ def save_definition(*, actor: Any, defn: CustomFieldDefinition | None, data: dic
 
     from kehu.core import services as core
 
+    _forget()
     with transaction.atomic():
         if data.get("object_type") and data["object_type"] not in dict(object_types()):
             raise ValidationError({"object_type": [_("Custom fields cannot be added to this object type.")]})
@@ -313,6 +342,7 @@ def delete_definition(*, actor: Any, defn: CustomFieldDefinition) -> None:
 
     from kehu.core import services as core
 
+    _forget()
     with transaction.atomic():
         core.delete(actor=actor, obj=defn)
 

@@ -6,6 +6,19 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from kehu.core import customfields
+
+
+class RequestMemoMiddleware:
+    """Per-request memory for what many parts of one page read (custom field definitions)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with customfields.remembered_per_request():
+            return self.get_response(request)
+
 
 class BodySizeLimitMiddleware:
     """Refuse request bodies over KEHU_MAX_BODY_BYTES with 413 before anything reads them."""
