@@ -14,9 +14,9 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
-from django.utils.text import capfirst
 from django.db.models import F, Q, Subquery
 from django.http import Http404
+from django.utils.text import capfirst
 
 from kehu.core import registry
 
