@@ -13,6 +13,7 @@ per URL with CaptureQueriesContext. Exits with 2 if the pages do not exist yet.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import sys
@@ -125,6 +126,8 @@ def main() -> int:
 def report(label: str, url: str, get, queries, runs: int) -> None:  # noqa: ANN001 - local helpers
     for _i in range(3):
         get(url)
+    gc.collect()
+    gc.freeze()  # as kehu.wsgi does once a worker has started: what is loaded by now is never collected
     times = [get(url)[0] for _i in range(runs)]
     print(f"{label:<28}{queries(url):>8}{percentile(times, 50):>9.1f}{percentile(times, 95):>9.1f}{max(times):>9.1f}")
 
