@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -182,29 +183,17 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-@login_required
-@require_POST
-def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
-    """Move a deal to another stage (board drop, "Move to…" menu, stage path). JSON for the board's script:
-    the new version, the undo target and fresh column totals; a redirect with a message otherwise."""
-    opp = permissions.get_or_404(Opportunity.objects.select_related("stage"), request.user, pk)
-    stage = Stage.objects.filter(pk=request.POST.get("stage") or 0).select_related("pipeline").first()
-    raw_version = request.POST.get("version", "")
-    version = int(raw_version) if raw_version.isdigit() else None
-    before = {"stage": opp.stage_id, "loss_reason": opp.loss_reason, "loss_note": opp.loss_note}
+def _version(request: HttpRequest) -> int | None:
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _stage_answer(request: HttpRequest, opp: Opportunity, act: Callable[[], str], **extra: Any) -> HttpResponse:
+    """Run a stage action (a move or its undo) and answer it: JSON for the board's script (the new version and
+    fresh column totals, plus `extra` on success), a redirect with a message otherwise."""
     status = 200
     try:
-        if stage is None:
-            raise ValidationError({"stage": [_("Choose a stage.")]})
-        services.move_stage(
-            actor=request.user,
-            opp=opp,
-            stage=stage,
-            expected_version=version,
-            loss_reason=request.POST.get("loss_reason", ""),
-            loss_note=request.POST.get("loss_note", ""),
-        )
-        ok, message = True, _("Moved “%(name)s” to %(stage)s.") % {"name": opp.name, "stage": stage.name}
+        ok, message = True, act()
     except services.StageConflict as exc:
         ok, message, status = False, exc.messages[0], 409
     except ValidationError as exc:
@@ -213,14 +202,37 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
         ok, message, status = False, _("You do not have permission to move this deal."), 403
     if not _wants_json(request):
         (messages.success if ok else messages.error)(request, message)
-        return redirect(safe_next(request, reverse("sales:opportunity_detail", args=[pk])))
+        return redirect(safe_next(request, reverse("sales:opportunity_detail", args=[opp.pk])))
     opp.refresh_from_db()
     body: dict[str, Any] = {"ok": ok, "message": message, "version": opp.version, "stage": opp.stage_id}
     if ok:
-        body["undo"] = before
-        body["undo_url"] = reverse("sales:opportunity_move_undo", args=[pk])
-        body["columns"] = _column_totals(request, opp)
+        body.update(extra, columns=_column_totals(request, opp))
     return JsonResponse(body, status=status)
+
+
+@login_required
+@require_POST
+def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a deal to another stage (board drop, "Move to…" menu, stage path). JSON for the board's script:
+    the new version, the undo target and fresh column totals; a redirect with a message otherwise."""
+    opp = permissions.get_or_404(Opportunity.objects.select_related("stage"), request.user, pk)
+    stage = Stage.objects.filter(pk=request.POST.get("stage") or 0).select_related("pipeline").first()
+    before = {"stage": opp.stage_id, "loss_reason": opp.loss_reason, "loss_note": opp.loss_note}
+
+    def act() -> str:
+        if stage is None:
+            raise ValidationError({"stage": [_("Choose a stage.")]})
+        services.move_stage(
+            actor=request.user,
+            opp=opp,
+            stage=stage,
+            expected_version=_version(request),
+            loss_reason=request.POST.get("loss_reason", ""),
+            loss_note=request.POST.get("loss_note", ""),
+        )
+        return _("Moved “%(name)s” to %(stage)s.") % {"name": opp.name, "stage": stage.name}
+
+    return _stage_answer(request, opp, act, undo=before, undo_url=reverse("sales:opportunity_move_undo", args=[pk]))
 
 
 def _column_totals(request: HttpRequest, opp: Opportunity) -> dict[str, Any]:
@@ -247,30 +259,13 @@ def opportunity_move_undo(request: HttpRequest, pk: int) -> HttpResponse:
     """Undo the user's last stage move of a deal (the board's Undo button): a real reversal, not a second
     move. `version` is the version the move answered with; JSON like the move, a redirect otherwise."""
     opp = permissions.get_or_404(Opportunity.objects.select_related("stage"), request.user, pk)
-    raw_version = request.POST.get("version", "")
-    version = int(raw_version) if raw_version.isdigit() else None
-    status = 200
-    try:
-        services.undo_move(actor=request.user, opp=opp, expected_version=version)
+
+    def act() -> str:
+        services.undo_move(actor=request.user, opp=opp, expected_version=_version(request))
         opp.refresh_from_db()
-        ok, message = (
-            True,
-            _("Move undone: “%(name)s” is back in %(stage)s.") % {"name": opp.name, "stage": opp.stage.name},
-        )
-    except services.StageConflict as exc:
-        ok, message, status = False, exc.messages[0], 409
-    except ValidationError as exc:
-        ok, message, status = False, exc.messages[0], 400
-    except PermissionDenied:
-        ok, message, status = False, _("You do not have permission to move this deal."), 403
-    if not _wants_json(request):
-        (messages.success if ok else messages.error)(request, message)
-        return redirect(safe_next(request, reverse("sales:opportunity_detail", args=[pk])))
-    opp.refresh_from_db()
-    body: dict[str, Any] = {"ok": ok, "message": message, "version": opp.version, "stage": opp.stage_id}
-    if ok:
-        body["columns"] = _column_totals(request, opp)
-    return JsonResponse(body, status=status)
+        return _("Move undone: “%(name)s” is back in %(stage)s.") % {"name": opp.name, "stage": opp.stage.name}
+
+    return _stage_answer(request, opp, act)
 
 
 # --------------------------------------------------------------------------- 360° page
