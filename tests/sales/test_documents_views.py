@@ -483,3 +483,15 @@ def test_a_payment_named_by_a_hidden_amount_is_named_by_its_number_instead(
     assert names == {f"Payment #{received.pk}"}
     # finance still reads the amount
     assert "100.00 CNY" in text(client_for(role_users["finance"]).get(customer_page))
+
+
+def test_add_payment_is_offered_only_while_money_is_left(role_users: dict[str, User], catalog: dict[str, Any]) -> None:
+    rep, finance = role_users["rep"], role_users["finance"]
+    order = accepted_order(rep, catalog)
+    page = f"/orders/{order.pk}/"
+    assert f"/payments/new/?order={order.pk}" in text(client_for(finance).get(page))
+    left = documents.collection(order).left
+    documents.create_payment(
+        actor=finance, data={"sales_order": order, "amount": str(left), "due_date": timezone.localdate()}
+    )
+    assert f"/payments/new/?order={order.pk}" not in text(client_for(finance).get(page))

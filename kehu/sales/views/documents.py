@@ -370,10 +370,13 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "custom": custom_values(user, "sales.salesorder", order),
             "timeline": queries.timeline(user, order),
             "show_paid": pol.can_read("paid_amount"),
-            "collection": documents.collection(order),
+            "collection": (collection := documents.collection(order)),
             "payments": _payments(user, documents.sale_payments(order), order),
             "contracts": list(permissions.visible(Contract, user).filter(sales_order=order).order_by("-id")),
-            "can_pay": permissions.can(user, Payment, "add") and order.status != SalesOrder.Status.CANCELLED,
+            # nothing to add once every yuan is planned or received
+            "can_pay": permissions.can(user, Payment, "add")
+            and order.status != SalesOrder.Status.CANCELLED
+            and collection.left > 0,
             "can_contract": permissions.can(user, Contract, "add"),
             "can_status": permissions.can(user, SalesOrder, "change", order)
             and order.status == SalesOrder.Status.CONFIRMED,
@@ -502,7 +505,8 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_upload": can_change and pol.can_write("files"),
             "can_pay": permissions.can(user, Payment, "add")
             and contract.status != Contract.Status.TERMINATED
-            and not order_cancelled,
+            and not order_cancelled
+            and min(documents.collection(contract).left, documents.collection(contract, own=True).left) > 0,
             "can_receive": permissions.can(user, Payment, "change"),
             "upload_form": UploadForm(),
             "customer_visible": permissions.can(user, Customer, "view", contract.customer),
