@@ -41,7 +41,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("KEHU_DEBUG", "false")
     warnings.filterwarnings("ignore", message="No directory at")  # static files are not collected here
-    setup(args, migrate=False)
+    setup(args)  # applies migrations a data set made by an older version lacks
 
     from django.db import connection
     from django.test import Client

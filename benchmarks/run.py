@@ -1,10 +1,12 @@
-"""All benchmarks in a row (`make bench`): generate the data sets, then time search, lists and the 360° page.
+"""All benchmarks in a row (`make bench`): generate the data sets, then time search, lists, the 360° page, the
+sales reports and board, and a stage reorder.
 
     .venv/bin/python benchmarks/run.py [--sqlite-customers 200000]
 
 PostgreSQL: database kehu_bench (1,000,000 customers, 2,000,000 contacts). SQLite: var/kehu_bench.sqlite3
 at a smaller scale (by default 200,000 customers and 400,000 contacts), because loading a million rows
 into SQLite is slow and search there is measured for correctness of the same queries, not raw scale.
+Sales: database kehu_bench_sales (1,000,000 opportunities, 5,000,000 stage-history rows).
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ def main() -> int:
     n = args.sqlite_customers
     failed |= run("generate.py", "--database-url", args.sqlite_url, "--customers", str(n), "--contacts", str(2 * n))
     failed |= run("search_bench.py", "--database-url", args.sqlite_url, "--explain")
+    sales = args.pg_url.replace("kehu_bench", "kehu_bench_sales")
+    failed |= run("sales_generate.py", "--database-url", sales)
+    failed |= run("sales_bench.py", "--database-url", sales)
+    failed |= run("reorder_bench.py", "--database-url", sales)
     return 1 if failed else 0
 
 

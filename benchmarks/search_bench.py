@@ -34,7 +34,7 @@ def main() -> int:
     parser.add_argument("--users", default="admin,manager,rep", help="logins to measure, comma-separated")
     args = parser.parse_args()
     os.environ.setdefault("KEHU_DEBUG", "false")
-    vendor = setup(args, migrate=False)
+    vendor = setup(args)  # applies migrations a data set made by an older version lacks
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
