@@ -19,3 +19,14 @@ def test_amounts_are_grouped_by_thousands(language: str) -> None:
             Context({"v": Decimal("98765432.1")})
         )
         assert rendered == "98,765,432 · 98,765,432.10"
+
+
+def test_months_ago_read_as_a_count_not_a_months_name_in_chinese() -> None:
+    """Django's own catalogue says "2 月" (February) for two months; Kehu's says "2 个月"."""
+    import datetime as dt
+
+    from django.utils import timesince, timezone, translation
+
+    with translation.override("zh-hans"):
+        text = timesince.timesince(timezone.now() - dt.timedelta(days=75))
+    assert text.startswith("2 个月"), text
