@@ -217,6 +217,7 @@ class ContractViewSet(GatedCRUDViewSet):
     serializer_class = ContractSerializer
     filter_fields = ("status", "kind", "customer", "sales_order", "owner", "team", "number", "currency")
     ordering_fields = ("updated_at", "created_at", "start_date", "number", "value")
+    select_related = ("sales_order",)  # an order-backed contract's open amount is its order's
     prefetch_related = ("files",)
     http_method_names = NO_DELETE
 

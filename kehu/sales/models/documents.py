@@ -259,7 +259,13 @@ class Contract(GatedModel):
 
     @property
     def open_amount(self) -> Decimal:
-        return self.value - self.paid_amount
+        """Still to be received. A contract made for an order in its currency collects that order's money, so
+        what its order has received through other payments counts too (the pages show the same)."""
+        own = self.value - self.paid_amount
+        order = self.sales_order if self.sales_order_id else None
+        if order is not None and order.currency == self.currency:
+            return max(min(own, order.total - order.paid_amount), Decimal(0))
+        return own
 
 
 class ContractFile(models.Model):
