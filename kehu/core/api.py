@@ -384,10 +384,17 @@ class GateFilterBackend(filters.BaseFilterBackend):
         view.search_keep = None
         if "q" in request.query_params and not view.search_enabled:
             errors["q"] = [str(UNKNOWN_PARAMETER)]
-        elif query:
-            # a condition on the search index inside the list's own query: every match, with the filters
-            queryset, view.search_keep = search_mod.restrict(queryset, user, query)
         ordering = request.query_params.get("ordering", view.default_ordering)
+        if query and "q" not in errors:
+            # a condition on the search index inside the list's own query: every match, with the filters
+            try:
+                queryset, view.search_keep = search_mod.restrict(queryset, user, query, ordering)
+            except search_mod.TooManyToSort as exc:
+                if "ordering" in request.query_params:
+                    errors["ordering"] = list(exc.messages)
+                else:  # no order asked for: the many matches come by last change, every one of them
+                    ordering = "-updated_at"
+                    queryset, view.search_keep = search_mod.restrict(queryset, user, query, ordering)
         key = ordering.lstrip("-")
         if key in defs and pol.can_read(key):
             queryset = queryset.annotate(**{SORT_KEY: customfields.order_expression(defs[key])})

@@ -285,10 +285,6 @@ def render_list(
         return _render_partial(request, config, pol, defs)
     chip_labels: dict[str, str] = {}
     qs, active, errors = apply_filters(qs, config, request, pol, defs, chip_labels)
-    query = request.GET.get("q", "").strip()
-    keep = None
-    if query:
-        qs, keep = search_mod.restrict(qs, request.user, query)
     # columns: requested ones the user may read, else the defaults
     allowed = [c for c in [*config.available, *defs] if pol.can_read(c)]
     requested = [c for c in request.GET.get("cols", "").split(",") if c in allowed]
@@ -299,6 +295,15 @@ def render_list(
         if "sort" in request.GET:
             errors.append(_("Cannot sort on “%(name)s”.") % {"name": sort.lstrip("-")})
         sort = config.default_sort
+    query = request.GET.get("q", "").strip()
+    keep = None
+    if query:
+        try:
+            qs, keep = search_mod.restrict(qs, request.user, query, sort)
+        except search_mod.TooManyToSort as exc:
+            errors.append(exc.messages[0])
+            sort = config.default_sort  # by last change, along which the matches are spread: every one is shown
+            qs, keep = search_mod.restrict(qs, request.user, query, sort)
     key = sort.lstrip("-")
     expression = sort_expression(model, key, defs)
     if expression is not None:

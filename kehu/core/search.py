@@ -27,9 +27,11 @@ from functools import lru_cache
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import Expression, RawSQL
+from django.utils.translation import gettext as _
 
 from kehu.core import permissions, registry
 from kehu.core.models import SearchEntry
@@ -387,7 +389,18 @@ class _IndexMatch(Expression):
         return sql, [_fts5(self.terms)]
 
 
-def restrict(qs: models.QuerySet, user: Any, query: str) -> tuple[models.QuerySet, Callable[[list], list] | None]:
+# Orders along which a common query's matches lie spread out, so walking the order finds a page's rows soon.
+# Along any other (names sort 陈… together), a query with more hits than DIRECT_HITS is refused that order.
+WALKABLE_ORDERS = {"updated_at", "created_at", "id", "pk", "occurred_at"}
+
+
+class TooManyToSort(ValidationError):
+    """More hits than can be sorted by the requested order in good time; sort by last change instead."""
+
+
+def restrict(
+    qs: models.QuerySet, user: Any, query: str, order: str = "-updated_at"
+) -> tuple[models.QuerySet, Callable[[list], list] | None]:
     """The records of `qs` (already gated) that the quick search `query` finds, as a condition the database
     applies together with the list's filters, order and page: every match, however many.
 
@@ -409,6 +422,16 @@ def restrict(qs: models.QuerySet, user: Any, query: str) -> tuple[models.QuerySe
     # bound: at most that many, and they are the condition itself; more, and the index is asked row by row.
     bound = DIRECT_HITS if connection.vendor == "postgresql" else DIRECT_HITS_SQLITE
     ids = list(entries.values_list("object_id", flat=True)[: bound + 1])
+    if len(ids) > bound and order.lstrip("-") not in WALKABLE_ORDERS:
+        # e.g. 陈 in 2,000,000 contacts sorted by name: its 88,000 matches sit together in that order, so the walk
+        # would read every name before them (seconds), and reading all matches first costs as much
+        raise TooManyToSort(
+            _(
+                "More than %(n)s records match “%(query)s”: they can only be shown by last change. "
+                "Make the search more precise to sort them another way."
+            )
+            % {"n": f"{bound:,}", "query": query}
+        )
     qs = qs.filter(pk__in=ids) if len(ids) <= bound else qs.filter(pk__in=entries)
     pol = permissions.policy(user, ot.key)
     hidden = [f for f in ot.search_fields if not pol.can_read(f)] + [f for f in pol.hidden if f.startswith("cf_")]
