@@ -37,6 +37,7 @@ def test_q_with_filters_and_pages_returns_every_match(
     direct_hits: int, users: Any, rep_api: APIClient, monkeypatch: Any
 ) -> None:
     monkeypatch.setattr(search, "DIRECT_HITS_SQLITE", direct_hits)
+    monkeypatch.setattr(search, "DIRECT_HITS", direct_hits)  # PostgreSQL's bound
     rep = users["rep"]
     retained = [make_customer(rep, f"陈记{i}号", lifecycle_stage="retained") for i in range(5)]
     for i in range(3):

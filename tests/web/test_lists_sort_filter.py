@@ -42,6 +42,7 @@ def test_quick_search_with_a_filter_returns_every_match_over_pages(
 ) -> None:
     # 2: more hits than are passed as ids, so the index is asked inside the list query (the 陈 × 508 case)
     monkeypatch.setattr(search, "DIRECT_HITS_SQLITE", direct_hits)
+    monkeypatch.setattr(search, "DIRECT_HITS", direct_hits)  # PostgreSQL's bound
     monkeypatch.setattr(CUSTOMER_LIST, "page_size", 2)
     rep = users["rep"]
     retained = [make_customer(rep, f"陈记{i}号", lifecycle_stage="retained") for i in range(5)]
