@@ -89,6 +89,9 @@ class Customer(GatedModel):
             models.Index(fields=["updated_at", "id"], name="customer_updated_idx"),
             models.Index(fields=["name", "id"], name="customer_name_idx"),
             models.Index(fields=["created_at", "id"], name="customer_created_idx"),
+            # the list's other common sorts, so their first page is read in order, not sorted from all rows
+            models.Index(fields=["city", "id"], name="customer_city_idx"),
+            models.Index(fields=["industry", "id"], name="customer_industry_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
