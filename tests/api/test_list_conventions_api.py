@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from kehu.core import search
@@ -91,7 +92,7 @@ def test_ordering_and_ranges_on_custom_fields(users: Any, rep_api: APIClient) ->
 
 def test_ranges_on_built_in_dates(users: Any, rep_api: APIClient) -> None:
     lead = make_lead(users["rep"], "甲")
-    day = lead.created_at.date().isoformat()
+    day = timezone.localtime(lead.created_at).date().isoformat()  # a day in Kehu's time zone, as the filter reads it
     assert every_id(rep_api, f"{LEADS}?created_at__from={day}&created_at__to={day}") == [lead.pk]
     assert every_id(rep_api, f"{LEADS}?created_at__from=2999-01-01") == []
     r = rep_api.get(f"{LEADS}?created_at__to=yesterday")
