@@ -34,6 +34,18 @@ from kehu.sales.models import Target
 from kehu.sales.services.targets import set_target
 
 PARAMS = ("period", "start", "end", "team", "owner", "source", "pipeline")
+# the period and team parameters the funnel and the partners report share
+PERIOD_PARAMETERS = [
+    OpenApiParameter(
+        "period",
+        OpenApiTypes.STR,
+        enum=[p for p, _label in PERIODS],
+        description="A preset period; `custom` (or giving start and end) uses start and end. Default: this_year.",
+    ),
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day of the period."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day of the period (included)."),
+    OpenApiParameter("team", OpenApiTypes.INT, description="A team id; its sub-teams are included."),
+]
 
 
 class FunnelView(APIView):
@@ -44,16 +56,7 @@ class FunnelView(APIView):
     @extend_schema(
         operation_id="reports_funnel",
         parameters=[
-            OpenApiParameter(
-                "period",
-                OpenApiTypes.STR,
-                enum=[p for p, _label in PERIODS],
-                description="A preset period; `custom` (or giving start and end) uses start and end. "
-                "Default: this_year.",
-            ),
-            OpenApiParameter("start", OpenApiTypes.DATE, description="First day of the period."),
-            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day of the period (included)."),
-            OpenApiParameter("team", OpenApiTypes.INT, description="A team id; its sub-teams are included."),
+            *PERIOD_PARAMETERS,
             OpenApiParameter("owner", OpenApiTypes.INT, description="A user id: that rep's deals and leads."),
             OpenApiParameter("source", OpenApiTypes.STR, description="A source channel (pick-list value)."),
             OpenApiParameter("pipeline", OpenApiTypes.INT, description="A pipeline id."),
@@ -188,16 +191,7 @@ class PartnersView(APIView):
     @extend_schema(
         operation_id="reports_partners",
         parameters=[
-            OpenApiParameter(
-                "period",
-                OpenApiTypes.STR,
-                enum=[p for p, _label in PERIODS],
-                description="A preset period; `custom` (or giving start and end) uses start and end. "
-                "Default: this_year.",
-            ),
-            OpenApiParameter("start", OpenApiTypes.DATE, description="First day of the period."),
-            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day of the period (included)."),
-            OpenApiParameter("team", OpenApiTypes.INT, description="A team id; its sub-teams are included."),
+            *PERIOD_PARAMETERS,
             OpenApiParameter("owner", OpenApiTypes.INT, description="A user id: the owner of the deals and contracts."),
         ],
         responses=PartnersSerializer,
