@@ -17,6 +17,9 @@ demo: $(STAMP)
 	$(BIN)/kehu migrate --noinput
 	$(BIN)/kehu compilemessages --ignore=.venv -v 0
 	$(BIN)/kehu demo
+	@# a worker for background jobs (exports) beside the web server, stopped with it
+	$(BIN)/kehu db_worker --interval 1 --no-startup-delay & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/kehu runserver $${KEHU_ADDR:-127.0.0.1:8000}
 
 ## The whole suite: gates first (cheap), then pytest (unit, API fuzzing, browser).

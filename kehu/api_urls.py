@@ -9,6 +9,7 @@ from kehu.core import apiviews
 router = SimpleRouter()
 router.register("custom-fields", apiviews.CustomFieldViewSet, basename="customfield")
 router.register("events", apiviews.EventViewSet, basename="event")
+router.register("jobs", apiviews.JobViewSet, basename="job")
 
 v1 = [
     path("", include("kehu.users.api.urls")),
@@ -16,6 +17,7 @@ v1 = [
     path("", include("kehu.sales.api.urls")),
     path("", include("kehu.analytics.api.urls")),
     path("", include("kehu.activities.api.urls")),
+    path("", include("kehu.dataio.api.urls")),
     *router.urls,
 ]
 

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "django_countries",  # country names in both languages (no models)
+    "django_tasks",
+    "django_tasks_db",
     "kehu.core",
     "kehu.users",
     "kehu.customers",
@@ -117,6 +119,24 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://kehu")}
+
+# Background work (exports, recounts after stages are reordered) through the django_tasks API. KEHU_TASKS picks
+# the backend: "database" (default; run `kehu db_worker` beside the web server), "redis" (RQ on
+# KEHU_REDIS_URL; run `kehu rqworker default`) or "immediate" (in the request that starts the work; small
+# installations with no worker).
+KEHU_TASKS = env.str("KEHU_TASKS", default="database")
+if KEHU_TASKS == "redis":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": env.str("KEHU_REDIS_URL", default="redis://127.0.0.1:6379/0")}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.backend.RQBackend", "QUEUES": ["default"]}}
+elif KEHU_TASKS == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+elif KEHU_TASKS == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+else:
+    raise ImproperlyConfigured(f"KEHU_TASKS must be database, redis or immediate, not {KEHU_TASKS!r}")
+# Files a job produced (exports) are offered for download this many days, then deleted.
+KEHU_JOB_FILES_DAYS = env.int("KEHU_JOB_FILES_DAYS", default=7)
 
 # models.W040: SQLite ignores an index's INCLUDE columns. The board's and the reports' indexes cover their
 # queries on PostgreSQL; on SQLite they are plain indexes, which is what we want there too.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("kehu.sales.urls")),
     path("", include("kehu.analytics.urls")),
     path("", include("kehu.activities.urls")),
+    path("", include("kehu.dataio.urls")),
     path("api/", include("kehu.api_urls")),
     path("ops/admin/", admin.site.urls),
 ]

@@ -120,3 +120,30 @@ def fresh() -> Callable[[User], User]:
         return User.objects.get(pk=user.pk)
 
     return reload
+
+
+@pytest.fixture
+def run_jobs(monkeypatch: Any) -> Callable[[], int]:
+    """Run the queued background tasks as `kehu db_worker --batch` does — the worker's own loop over the
+    database queue — and return how many ran. Enqueueing happens on commit: start the job inside
+    `django_capture_on_commit_callbacks(execute=True)`."""
+    from django_tasks_db.management.commands import db_worker
+
+    # the loop closes stale connections between tasks, which would end the test's transaction
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def run() -> int:
+        worker = db_worker.Worker(
+            queue_names=["default"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="test-worker",
+            excluded_queue_names=[],
+        )
+        worker.run()
+        return worker._run_tasks
+
+    return run

@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from kehu.activities import queries, services
 from kehu.activities.forms import ActivityForm, TaskEditForm, TaskForm
@@ -27,13 +26,7 @@ from kehu.activities.models import Activity, Task
 from kehu.core import permissions, registry
 from kehu.core.forms import apply_errors
 from kehu.core.lists import render_list
-from kehu.core.views import safe_next
-
-
-class HtmxHttpRequest(HttpRequest):
-    """A request that passed django-htmx's middleware, which sets `request.htmx` (django-htmx's typing recipe)."""
-
-    htmx: HtmxDetails
+from kehu.core.views import HtmxHttpRequest, safe_next
 
 
 def record_key(obj: models.Model) -> str:

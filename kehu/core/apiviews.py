@@ -7,18 +7,21 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.template import engines
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.settings import spectacular_settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from kehu.core import customfields, events, permissions, registry
+from kehu.core import customfields, events, jobs, permissions, registry
 from kehu.core.api import (
     MAX_PAGE_SIZE,
     UNKNOWN_PARAMETER,
@@ -27,7 +30,7 @@ from kehu.core.api import (
     GatedSerializer,
     _param,
 )
-from kehu.core.models import CustomFieldDefinition, Event
+from kehu.core.models import CustomFieldDefinition, Event, Job
 
 # --------------------------------------------------------------------------- custom field definitions
 
@@ -100,6 +103,73 @@ class CustomFieldViewSet(GatedCRUDViewSet):
 
     def perform_destroy(self, obj: CustomFieldDefinition) -> None:
         customfields.delete_definition(actor=self.request.user, defn=obj)
+
+
+# --------------------------------------------------------------------------- background jobs
+
+
+class JobSerializer(serializers.ModelSerializer):
+    download = serializers.SerializerMethodField(help_text="Where to fetch the file once the job is done; null before.")
+    percent = serializers.IntegerField(read_only=True, allow_null=True, help_text="done / total in per cent.")
+
+    class Meta:
+        model = Job
+        fields = (
+            "id",
+            "kind",
+            "title",
+            "status",
+            "done",
+            "total",
+            "percent",
+            "message",
+            "file_name",
+            "file_size",
+            "download",
+            "created_at",
+            "started_at",
+            "finished_at",
+        )
+        read_only_fields = fields
+
+    def get_download(self, job: Job) -> str | None:
+        if job.status != Job.Status.DONE or not job.file:
+            return None
+        return self.context["request"].build_absolute_uri(reverse("api:job-download", args=[job.pk]))
+
+
+class JobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Your background jobs (exports), newest first: follow `status` and `done` / `total` until the job is done,
+    then fetch `download`. Files are kept for KEHU_JOB_FILES_DAYS days (default 7)."""
+
+    serializer_class = JobSerializer
+    pagination_class = None
+    query_errors = True
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+            return Job.objects.none()
+        return jobs.visible(self.request.user)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        unknown = list(request.query_params)
+        if unknown:
+            raise exceptions.ValidationError({k: [str(UNKNOWN_PARAMETER)] for k in unknown})
+        rows = self.get_queryset()[:100]
+        return Response(JobSerializer(rows, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk: str | None = None) -> FileResponse:
+        """The job's file (CSV or XLSX), while it is kept and you may still export that list."""
+        try:
+            number = int(pk or "")
+        except ValueError as exc:
+            raise Http404 from exc
+        job = jobs.downloadable(request.user, number)
+        from kehu.core.views import attachment
+
+        return attachment(job.file, job.file_name)
 
 
 # --------------------------------------------------------------------------- the event feed

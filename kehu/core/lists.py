@@ -45,6 +45,17 @@ class Filter:
 
 
 @dataclass
+class ExportColumn:
+    """A column only exports have, read from a related set the list's rows do not show (a contact's e-mail
+    addresses): guarded by the gate field `field`, filled by `value(record)` from the `prefetch` relation."""
+
+    field: str
+    label: Any
+    value: Callable[[Any], Any]
+    prefetch: str = ""
+
+
+@dataclass
 class ObjectList:
     object_type: str
     columns: list[str]  # default columns (field names or cf_<key>)
@@ -59,10 +70,33 @@ class ObjectList:
     detail_url: str = ""
     bulk_actions: tuple[str, ...] = ()
     page_size: int = field(default_factory=lambda: settings.KEHU_PAGE_SIZE)
+    export_columns: tuple[ExportColumn, ...] = ()
+
+    def __post_init__(self) -> None:
+        _LISTS[self.object_type] = self
 
     @property
     def ot(self) -> registry.ObjectType:
         return registry.get(self.object_type)
+
+
+_LISTS: dict[str, ObjectList] = {}
+
+
+def get_list(object_type: str) -> ObjectList:
+    """The list of an object type ("customers.customer"), from the `lists` module of its app; KeyError when
+    the type has no list."""
+    if object_type not in _LISTS:
+        from importlib import import_module
+
+        app = object_type.split(".")[0]
+        if not app.isidentifier():
+            raise KeyError(object_type)
+        try:
+            import_module(f"kehu.{app}.lists")
+        except ModuleNotFoundError as exc:
+            raise KeyError(object_type) from exc
+    return _LISTS[object_type]
 
 
 @dataclass
@@ -269,32 +303,49 @@ def sort_options(
     return out
 
 
-def render_list(
-    request: Any, config: ObjectList, template: str = "core/list.html", extra: dict[str, Any] | None = None
-) -> HttpResponse:
+@dataclass
+class ListQuery:
+    """What a list request asks for, read through the gate: the filtered, searched and ordered queryset, the
+    columns, and what the page shows about it (active filters, messages). The page and its export share it,
+    so an export holds exactly the rows and columns the user was looking at."""
+
+    qs: models.QuerySet
+    ordering: list[str]
+    keep: Callable[[list], list] | None
+    names: list[str]
+    sort: str
+    query: str
+    active: dict[str, str]
+    errors: list[str]  # everything the page tells about the request, including `invalid`
+    invalid: list[str]  # parameters that were ignored (an unknown filter or sort, a bad value)
+    chip_labels: dict[str, str]
+    sortable: set[str]
+    allowed: list[str]
+    pol: permissions.Policy
+    defs: dict[str, CustomFieldDefinition]
+
+
+def build_query(request: Any, config: ObjectList, all_columns: bool = False) -> ListQuery:
+    """Read `request.GET` (filters, q, sort, cols) for `request.user`; bad parameters become messages.
+    `all_columns`: every field the user may read instead of the chosen columns (an export of everything)."""
     ot = config.ot
     model = ot.model
     pol = permissions.policy(request.user, ot.key)
     defs = {d.field_key: d for d in customfields.definitions(ot.key)}
     qs = permissions.visible(model, request.user)
-    params = request.GET.copy()
-    saved = None
-    if params.get("view", "").isdigit():
-        saved = SavedView.objects.filter(user=request.user, object_type=ot.key, pk=params.get("view")).first()
-    if request.GET.get("partial") in PARTIALS:
-        return _render_partial(request, config, pol, defs)
     chip_labels: dict[str, str] = {}
     qs, active, errors = apply_filters(qs, config, request, pol, defs, chip_labels)
     # columns: requested ones the user may read, else the defaults
     allowed = [c for c in [*config.available, *defs] if pol.can_read(c)]
     requested = [c for c in request.GET.get("cols", "").split(",") if c in allowed]
-    names = requested or [c for c in config.columns if pol.can_read(c)]
+    names = allowed if all_columns else requested or [c for c in config.columns if pol.can_read(c)]
     sortable = sortable_names(config, pol, defs)
     sort = request.GET.get("sort", config.default_sort)
     if sort.lstrip("-") not in sortable:
         if "sort" in request.GET:
             errors.append(_("Cannot sort on “%(name)s”.") % {"name": sort.lstrip("-")})
         sort = config.default_sort
+    invalid = list(errors)
     query = request.GET.get("q", "").strip()
     keep = None
     if query:
@@ -314,11 +365,40 @@ def render_list(
     # every relation shown as a column is read with the page, never once per row
     fks, m2m = _relations(model, names)
     qs = qs.select_related(*config.select_related, *fks).prefetch_related(*config.prefetch_related, *m2m)
+    return ListQuery(
+        qs, ordering, keep, names, sort, query, active, errors, invalid, chip_labels, sortable, allowed, pol, defs
+    )
+
+
+def render_list(
+    request: Any, config: ObjectList, template: str = "core/list.html", extra: dict[str, Any] | None = None
+) -> HttpResponse:
+    ot = config.ot
+    model = ot.model
+    params = request.GET.copy()
+    saved = None
+    if params.get("view", "").isdigit():
+        saved = SavedView.objects.filter(user=request.user, object_type=ot.key, pk=params.get("view")).first()
+    if request.GET.get("partial") in PARTIALS:
+        pol = permissions.policy(request.user, ot.key)
+        return _render_partial(request, config, pol, {d.field_key: d for d in customfields.definitions(ot.key)})
+    lq = build_query(request, config)
+    qs, names, sort, query, errors, active, defs, sortable, pol = (
+        lq.qs,
+        lq.names,
+        lq.sort,
+        lq.query,
+        lq.errors,
+        lq.active,
+        lq.defs,
+        lq.sortable,
+        lq.pol,
+    )
     try:
-        page = paginate(qs, ordering, request.GET.get("cursor"), config.page_size, keep)
+        page = paginate(qs, lq.ordering, request.GET.get("cursor"), config.page_size, lq.keep)
     except ValidationError as exc:
         errors.append(exc.messages[0])
-        page = paginate(qs, ordering, None, config.page_size, keep)
+        page = paginate(qs, lq.ordering, None, config.page_size, lq.keep)
     columns = [Column(n, field_label(model, n, defs), n in sortable, defs.get(n)) for n in names]
     _active_options, picklist_labels = _picklists()
     base = {k: v for k, v in request.GET.items() if k not in ("cursor", "partial", "view")}
@@ -334,13 +414,14 @@ def render_list(
         "query": query,
         "active": active,
         "errors": errors,
-        "chips": _chips(request, config, defs, active, chip_labels, picklist_labels, base),
-        "available_columns": [(c, field_label(model, c, defs), c in names) for c in allowed],
+        "chips": _chips(request, config, defs, active, lq.chip_labels, picklist_labels, base),
+        "available_columns": [(c, field_label(model, c, defs), c in names) for c in lq.allowed],
         "saved_view": saved,
         "current_query": urlencode(base),
         "sort_links": {c.name: _sort_link(base, c.name, sort) for c in columns if c.sortable},
         "sort_options": sort_options(columns, sort, model, defs),
         "can_add": pol.can("add"),
+        "can_export": pol.can("export"),
         "bulk": [a for a in config.bulk_actions if pol.can("assign" if a == "assign" else "change")],
         "policy": pol,
         "kehu_picklist_labels": picklist_labels,

@@ -7,8 +7,9 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core import normalize
 from kehu.core.countries import country_choices
-from kehu.core.lists import Filter, ObjectList
+from kehu.core.lists import ExportColumn, Filter, ObjectList
 from kehu.customers.models import ChannelKind, Contact, ContactChannel, Customer, LifecycleStage, SizeTier
 
 
@@ -24,6 +25,18 @@ def _has_channel(qs: models.QuerySet, value: str) -> models.QuerySet:
     if value not in ChannelKind.values:
         raise ValueError(value)
     return qs.filter(Exists(ContactChannel.objects.filter(contact_id=OuterRef("pk"), kind=value)))
+
+
+def _channels(contact: Contact, kinds: set[str] | None) -> str:
+    """A contact's identities of some kinds (None: every kind but e-mail and phone), primary first, for exports:
+    "li@example.com; lei@example.cn", "WeChat: lilei88"."""
+    out = []
+    for ch in sorted(contact.channels.all(), key=lambda c: (not c.is_primary, c.pk)):
+        if kinds is None and ch.kind not in (ChannelKind.EMAIL, ChannelKind.PHONE):
+            out.append(f"{ch.get_kind_display()}: {ch.value}")
+        elif kinds is not None and ch.kind in kinds:
+            out.append(normalize.phone_display(ch.normalized) if ch.kind == ChannelKind.PHONE else ch.value)
+    return "; ".join(out)
 
 
 CUSTOMER_LIST = ObjectList(
@@ -107,4 +120,9 @@ CONTACT_LIST = ObjectList(
     select_related=("owner", "customer"),
     new_url=reverse_lazy("customers:contact_create"),
     bulk_actions=("assign",),
+    export_columns=(
+        ExportColumn("channels", _("E-mail addresses"), lambda c: _channels(c, {ChannelKind.EMAIL}), "channels"),
+        ExportColumn("channels", _("Phone numbers"), lambda c: _channels(c, {ChannelKind.PHONE}), "channels"),
+        ExportColumn("channels", _("Other channels"), lambda c: _channels(c, None), "channels"),
+    ),
 )

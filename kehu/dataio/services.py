@@ -1,4 +1,5 @@
-"""Imports: the writes that bring another system's records into Kehu.
+"""Imports and exports: the writes that bring another system's records into Kehu, and the start of a list
+export (the job that writes the file runs in the background, see `exports.list_export`).
 
 `import_maven` loads the Maven CRM sales data set (accounts, products, agents with their managers and
 regional offices, 8,800 opportunities). The mapping and the choices behind it are in README.md → "Import
@@ -33,18 +34,19 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from kehu.core import customfields, events, search
+from kehu.core import customfields, events, jobs, lists, permissions, search
 from kehu.core import services as core
 from kehu.core.demo.generate import cached_search_tokens
-from kehu.core.models import Event, PicklistOption
+from kehu.core.models import Event, Job, PicklistOption
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer, LifecycleStage
-from kehu.dataio import maven
+from kehu.dataio import exports, maven, tasks
 from kehu.sales import queries as sales_queries
 from kehu.sales import services as sales_services
 from kehu.sales.models import (
@@ -505,3 +507,39 @@ def _bulk_create(
         )
     Event.objects.bulk_create(evts, batch_size=BATCH)
     search.bulk_index(opps, batch_size=BATCH)
+
+
+# --------------------------------------------------------------------------- list exports
+
+
+def start_export(*, actor: Any, object_type: str, query: str = "", fmt: str = "csv", columns: str = "shown") -> Job:
+    """Ask for a list's records as a file: checked now (the list exists, the user may export it, the filters
+    make sense), written by a worker. `query` is the list page's query string (filters, q, sort, cols);
+    `columns` "shown" (the list's columns) or "all" (every field the user may read)."""
+    errors: dict[str, list[str]] = {}
+    try:
+        config = lists.get_list(object_type)
+    except KeyError as exc:
+        message = _("There is no list of “%(type)s” to export.") % {"type": object_type}
+        raise ValidationError({"object_type": [message]}) from exc
+    if fmt not in exports.EXPORT_FORMATS:
+        errors["format"] = [_("Choose CSV or XLSX.")]
+    if columns not in ("shown", "all"):
+        errors["columns"] = [_("Choose the columns shown or all fields.")]
+    if len(query) > 4000:
+        errors["query"] = [_("The list's filters are too long.")]
+    if errors:
+        raise ValidationError(errors)
+    if not permissions.can(actor, config.ot.model, "export"):
+        raise PermissionDenied
+    lq = lists.build_query(exports.list_request(actor, query), config)
+    if lq.invalid:
+        raise ValidationError({"query": lq.invalid})
+    title = _("%(list)s (%(format)s)") % {"list": capfirst(config.ot.label_plural), "format": fmt.upper()}
+    return jobs.start(
+        actor=actor,
+        kind=Job.Kind.EXPORT,
+        title=title,
+        params={"object_type": object_type, "query": query, "format": fmt, "columns": columns},
+        task=tasks.export_list,
+    )

@@ -169,3 +169,6 @@ OPPORTUNITY_LIST = ObjectList(
     new_url=reverse_lazy("sales:opportunity_create"),
     bulk_actions=("assign",),
 )
+
+
+from kehu.sales import lists_documents  # noqa: E402, F401  (the document lists register with the rest)

@@ -4,11 +4,9 @@ contract files."""
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote as urlquote
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -198,15 +196,9 @@ def contract_file(user: Any, contract_id: int, file_id: int, action: str = "view
 
 def file_download(item: ContractFile) -> FileResponse:
     """The stored file as an attachment under its original name, never rendered inline by the browser."""
-    try:
-        handle = item.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    content_type = mimetypes.guess_type(item.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{urlquote(item.name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    from kehu.core.views import attachment
+
+    return attachment(item.file, item.name)
 
 
 def deal_currencies() -> list[str]:
