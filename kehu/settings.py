@@ -135,6 +135,9 @@ elif KEHU_TASKS == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 else:
     raise ImproperlyConfigured(f"KEHU_TASKS must be database, redis or immediate, not {KEHU_TASKS!r}")
+# A stage reorder recounts every deal's furthest stage in its request up to this many deals in the pipeline,
+# in a background job beyond.
+KEHU_REACH_INLINE_MAX = env.int("KEHU_REACH_INLINE_MAX", default=20_000)
 # Files a job produced (exports) are offered for download this many days, then deleted.
 KEHU_JOB_FILES_DAYS = env.int("KEHU_JOB_FILES_DAYS", default=7)
 

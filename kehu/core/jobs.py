@@ -84,8 +84,6 @@ def run(job_id: int, handler: Handler) -> None:
     progress = Progress(job)
     with translation.override(job.language or settings.LANGUAGE_CODE):
         try:
-            if not job.actor.is_active:
-                raise PermissionDenied
             outcome = handler(job, progress) or Outcome()
         except (ValidationError, PermissionDenied) as exc:
             _finish(job, Job.Status.FAILED, _message(exc))

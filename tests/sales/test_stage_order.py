@@ -179,3 +179,37 @@ def test_bad_reached_stage_is_a_message_not_a_500(
     # a bad value of a plain field filter is named by its field, too
     r = client.get("/opportunities/", {"stage": "abc"})
     assert r.status_code == 200 and "Stage: " in r.content.decode()
+
+
+def test_a_large_pipeline_is_recounted_by_a_background_job_in_batches(
+    setup: dict[str, Any],
+    settings: Any,
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
+    run_jobs: Any,
+) -> None:
+    """Beyond KEHU_REACH_INLINE_MAX deals the reorder itself only saves the order; a worker recounts the deals in
+    batches (here of 2) while the pipeline page shows the job's progress, and the reports then agree."""
+    from kehu.core.models import Job
+
+    settings.KEHU_REACH_INLINE_MAX = 3  # the pipeline has 5 deals
+    monkeypatch.setattr(pipeline_services, "REACH_BATCH", 2)
+    admin = setup["admin"]
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline_services.reorder_stages(
+            actor=admin, pipeline=setup["pipeline"], stage_ids=ids(setup, "A", "C", "B", "Won", "Lost")
+        )
+    job = Job.objects.get(kind=Job.Kind.STAGE_REACH)
+    assert job.status == Job.Status.QUEUED
+    assert reach(setup)["B"] == 2  # not yet recounted: counted by the old positions (d2, d4 stopped at order 1)
+    client = Client()
+    client.force_login(admin)
+    page = client.get(f"/settings/pipelines/{setup['pipeline'].pk}/").content.decode()
+    assert f'id="job-{job.pk}"' in page and "Recount furthest stages: Order test" in page
+
+    assert run_jobs() == 1
+    job.refresh_from_db()
+    assert (job.status, job.total, job.done) == (Job.Status.DONE, 5, 5)
+    assert job.message == "5 deals recounted, 2 changed"  # d2 and d4: B is now further than its old place
+    assert reach(setup) == {"A": 5, "C": 4, "B": 4, "Won": 1}
+    assert reached(setup, "C") == {"d2", "d3", "d4", "d5"}

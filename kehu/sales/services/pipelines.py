@@ -7,16 +7,22 @@ reports over past periods keep their meaning.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from kehu.core import events
+from kehu.core import events, jobs
 from kehu.core import services as core
+from kehu.core.models import Job
+from kehu.sales import tasks
 from kehu.sales.models import Opportunity, Pipeline, Stage, StageHistory
 from kehu.sales.services.opportunities import recompute_reach
 
@@ -133,7 +139,7 @@ def save_stage(*, actor: Any, pipeline: Pipeline, stage: Stage | None, values: d
     stage.save()
     _check_closing_stages(pipeline)
     if reordered:
-        recompute_reach(pipeline_id=pipeline.pk)
+        _recount_reach(actor, pipeline)
     _record(actor, pipeline, before)
     return stage
 
@@ -183,7 +189,7 @@ def reorder_stages(*, actor: Any, pipeline: Pipeline, stage_ids: list[int]) -> d
             Stage.objects.filter(pk=pk).update(order=i)
             moved = True
     if moved:
-        recompute_reach(pipeline_id=pipeline.pk)
+        _recount_reach(actor, pipeline)
     return _record(actor, pipeline, before)
 
 
@@ -194,3 +200,54 @@ def move_stage_order(*, actor: Any, stage: Stage, delta: int) -> dict[str, Any]:
     j = max(0, min(len(ids) - 1, i + delta))
     ids[i], ids[j] = ids[j], ids[i]
     return reorder_stages(actor=actor, pipeline=stage.pipeline, stage_ids=ids)
+
+
+# --------------------------------------------------------------------------- furthest stage after a reorder
+
+REACH_BATCH = 20_000
+
+
+def _recount_reach(actor: Any, pipeline: Pipeline) -> Job | None:
+    """Bring every deal's furthest stage (`max_stage_order`) in line with the new stage orders: in this
+    transaction for a pipeline of up to KEHU_REACH_INLINE_MAX deals (well under a second), otherwise in a
+    background job the pipeline page follows — batches of REACH_BATCH deals, each its own short transaction,
+    so the board stays usable meanwhile. Until it finishes, reports count those deals by the old positions."""
+    if Opportunity.objects.filter(pipeline_id=pipeline.pk).count() <= settings.KEHU_REACH_INLINE_MAX:
+        recompute_reach(pipeline_id=pipeline.pk)
+        return None
+    title = _("Recount furthest stages: %(pipeline)s") % {"pipeline": pipeline.name}
+    return jobs.start(
+        actor=actor, kind=Job.Kind.STAGE_REACH, title=title, params={"pipeline": pipeline.pk}, task=tasks.recount_reach
+    )
+
+
+def recount_reach(job: Job, progress: jobs.Progress) -> jobs.Outcome:
+    """The background recount: every deal of the pipeline, a batch at a time, with the stage orders as they
+    are when each batch runs (a later reorder starts a job of its own)."""
+    pipeline_id = job.params["pipeline"]
+    deals = Opportunity.objects.filter(pipeline_id=pipeline_id).order_by("pk").values_list("pk", flat=True)
+    progress.total(deals.count())
+    changed, after = 0, 0
+    while True:
+        ids = list(deals.filter(pk__gt=after)[:REACH_BATCH])
+        if not ids:
+            break
+        with transaction.atomic():
+            changed += recompute_reach(pipeline_id=pipeline_id, id_range=(ids[0], ids[-1]))
+        progress.advance(len(ids))
+        after = ids[-1]
+    n = progress.job.done
+    return jobs.Outcome(
+        message=ngettext("%(n)s deal recounted, %(changed)s changed", "%(n)s deals recounted, %(changed)s changed", n)
+        % {"n": f"{n:,}", "changed": f"{changed:,}"}
+    )
+
+
+def reach_jobs(user: Any, pipeline: Pipeline) -> list[Job]:
+    """The user's recounts of this pipeline still running or finished in the last minutes, for its page."""
+    recent = timezone.now() - dt.timedelta(minutes=10)
+    return list(
+        jobs.visible(user)
+        .filter(kind=Job.Kind.STAGE_REACH, params__pipeline=pipeline.pk)
+        .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=recent))[:3]
+    )

@@ -103,7 +103,13 @@ def pipeline_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "sales/settings/pipeline_form.html",
-        {"form": form, "obj": pipeline, "stages": _stages(pipeline), "stage_form": StageForm()},
+        {
+            "form": form,
+            "obj": pipeline,
+            "stages": _stages(pipeline),
+            "stage_form": StageForm(),
+            "reach_jobs": services.reach_jobs(request.user, pipeline),
+        },
     )
 
 
