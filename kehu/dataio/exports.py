@@ -178,7 +178,6 @@ def _cell_readers(config: Any, lq: Any) -> list[Any]:
     """One function per column turning a record into its cell: numbers, amounts and dates stay typed, choices
     and pick lists become their labels, related records their names — read without a query per row."""
     _active, picklist_labels = lists._picklists()
-    context = {"kehu_picklist_labels": picklist_labels}
     users: dict[Any, str] | None = None
     model = config.ot.model
     readers = []
@@ -192,8 +191,14 @@ def _cell_readers(config: Any, lq: Any) -> list[Any]:
         field: Any = model._meta.get_field(name)
         if name == "tags" or field.many_to_many:
             readers.append(lambda obj, n=name: ", ".join(str(x) for x in getattr(obj, n).all()))
-        elif name in PICKLIST_FIELDS or field.choices or field.many_to_one or field.one_to_one:
-            readers.append(lambda obj, n=name: display_value(obj, n, context=context))
+        elif name in PICKLIST_FIELDS:
+            labels = {value: label for (lst, value), label in picklist_labels.items() if lst == PICKLIST_FIELDS[name]}
+            readers.append(lambda obj, n=name, labels=labels: _label(labels, getattr(obj, n)))
+        elif field.choices:  # labels looked up once, not per row (a country's list has 250)
+            choices = {value: str(label) for value, label in field.flatchoices}
+            readers.append(lambda obj, n=name, labels=choices: _label(labels, getattr(obj, n)))
+        elif field.many_to_one or field.one_to_one:
+            readers.append(lambda obj, n=name: str(getattr(obj, n) or ""))
         elif isinstance(field, models.DateTimeField):
             readers.append(lambda obj, n=name: _local(getattr(obj, n)))
         elif isinstance(field, models.BooleanField) or name in PHONE_FIELDS:
@@ -201,6 +206,10 @@ def _cell_readers(config: Any, lq: Any) -> list[Any]:
         else:
             readers.append(lambda obj, n=name: getattr(obj, n))
     return readers
+
+
+def _label(labels: dict[Any, str], value: Any) -> Any:
+    return labels.get(value, value) if value not in (None, "") else ""
 
 
 def _local(value: dt.datetime | None) -> dt.datetime | None:

@@ -511,6 +511,8 @@ def _bulk_create(
 
 # --------------------------------------------------------------------------- list exports
 
+MAX_OPEN_EXPORTS = 3  # per person: more wait in the queue for no one's benefit
+
 
 def start_export(*, actor: Any, object_type: str, query: str = "", fmt: str = "csv", columns: str = "shown") -> Job:
     """Ask for a list's records as a file: checked now (the list exists, the user may export it, the filters
@@ -532,6 +534,10 @@ def start_export(*, actor: Any, object_type: str, query: str = "", fmt: str = "c
         raise ValidationError(errors)
     if not permissions.can(actor, config.ot.model, "export"):
         raise PermissionDenied
+    waiting = jobs.visible(actor).filter(kind=Job.Kind.EXPORT, finished_at__isnull=True).count()
+    if waiting >= MAX_OPEN_EXPORTS:
+        message = _("You already have %(n)s exports in progress; start another when one has finished.")
+        raise ValidationError({"object_type": [message % {"n": waiting}]})
     lq = lists.build_query(exports.list_request(actor, query), config)
     if lq.invalid:
         raise ValidationError({"query": lq.invalid})

@@ -309,3 +309,16 @@ def test_old_files_are_deleted_and_the_page_says_so(users: dict[str, User], logi
     assert not job.file and not __import__("os").path.exists(path)
     assert "File deleted" in text(login("manager").get("/jobs/"))
     assert login("manager").get(f"/jobs/{job.pk}/download/").status_code == 404
+
+
+def test_at_most_three_exports_wait_per_person(
+    users: dict[str, User], login: Callable[[str], Client], django_capture_on_commit_callbacks: Any
+) -> None:
+    client = login("manager")
+    for _ in range(3):
+        export(client, django_capture_on_commit_callbacks)
+    refused = export(client, django_capture_on_commit_callbacks)
+    assert "You already have 3 exports in progress; start another when one has finished." in text(refused)
+    assert Job.objects.count() == 3
+    export(login("marketer"), django_capture_on_commit_callbacks)  # counted per person
+    assert Job.objects.count() == 4
