@@ -33,6 +33,7 @@ def main() -> int:
     setup(args)  # applies migrations a data set made by an older version lacks
 
     from django.db import transaction
+    from django.utils import translation
     from django_tasks_db.models import DBTaskResult
 
     from kehu.core import jobs
@@ -52,6 +53,7 @@ def main() -> int:
 
     pipelines.recompute_reach = timed  # type: ignore[assignment]
 
+    translation.activate("en")  # the job's message is written in the starter's language
     admin = User.objects.get(username="admin")
     pipeline = Pipeline.objects.get(code="new_business")
     deals = Opportunity.objects.filter(pipeline=pipeline).count()
