@@ -118,6 +118,8 @@ class Event(models.Model):
         CONVERTED = "converted", pgettext_lazy("event", "converted")
         LOGGED_IN = "logged_in", pgettext_lazy("event", "logged in")
         DEACTIVATED = "deactivated", pgettext_lazy("event", "deactivated")
+        TOKEN_CREATED = "token_created", pgettext_lazy("event", "created an API token")
+        TOKEN_REVOKED = "token_revoked", pgettext_lazy("event", "revoked an API token")
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
     actor = models.ForeignKey(

@@ -230,9 +230,10 @@ def mask_data(user: Any, obj_type: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def hidden_verbs(user: Any, obj_type: str) -> tuple[str, ...]:
     """Event verbs of this type kept from the user even on records they see: sign-ins, with the address they
-    came from, are for those who may change users."""
+    came from, and API tokens made or revoked, with the token's first characters, are for those who may change
+    users."""
     if obj_type == "users.user" and not policy(user, obj_type).can("change"):
-        return ("logged_in",)
+        return ("logged_in", "token_created", "token_revoked")
     return ()
 
 

@@ -152,7 +152,7 @@ def create_token(*, user: User, name: str = "") -> str:
         raise ValidationError({"username": [_("This user is deactivated.")]})
     raw = "kehu_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name[:80], prefix=raw[5:11], digest=ApiToken.hash(raw))
-    events.record(actor=user, obj=user, verb="updated", data={"token_created": token.prefix})
+    events.record(actor=user, obj=user, verb="token_created", data={"token": token.prefix})
     return raw
 
 
@@ -160,7 +160,7 @@ def create_token(*, user: User, name: str = "") -> str:
 def revoke_token(*, actor: Any, token: ApiToken) -> None:
     if token.user_id != actor.pk:
         core.require(actor, User, "change")
-    events.record(actor=actor, obj=token.user, verb="updated", data={"token_revoked": token.prefix})
+    events.record(actor=actor, obj=token.user, verb="token_revoked", data={"token": token.prefix})
     token.delete()
 
 

@@ -225,3 +225,24 @@ def test_opportunity_timeline_hides_stage_moves_data_with_the_stage(
     moved = [t for t in entries if t.event is not None and t.event.verb == "stage_changed"]
     assert moved and all(t.data == {} for t in moved)
     assert all(c.field != "stage" for t in moved for c in t.changes)
+
+
+def test_api_tokens_made_and_revoked_stay_off_a_users_history_for_non_administrators(
+    role_users: dict[str, User],
+) -> None:
+    from kehu.users import services as user_services
+    from kehu.users.models import ApiToken
+
+    owner = rep_sh(role_users)
+    raw = user_services.create_token(user=owner, name="laptop")
+    prefix = raw[5:11]
+    user_services.revoke_token(actor=owner, token=ApiToken.objects.get(prefix=prefix))
+    url = history_url("users.user", owner.pk)
+    seen_by_rep = text(client_for(role_users["rep"]).get(url))
+    assert prefix not in seen_by_rep and "API token" not in seen_by_rep
+    seen_by_admin = text(client_for(role_users["admin"]).get(url))
+    assert "created an API token" in seen_by_admin and "revoked an API token" in seen_by_admin
+    feed = client_for(role_users["rep"]).get("/api/v1/events/").json()["results"]
+    assert not [e for e in feed if e["verb"] in ("token_created", "token_revoked")]
+    admin_feed = client_for(role_users["admin"]).get("/api/v1/events/").json()["results"]
+    assert {e["verb"] for e in admin_feed if e["object_id"] == owner.pk} >= {"token_created", "token_revoked"}
