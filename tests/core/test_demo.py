@@ -166,3 +166,25 @@ def test_deals_walk_their_pipeline_and_their_history_says_so(demo: str) -> None:
     # overdue and done tasks exist for "my day"
     assert Task.objects.filter(status="done").exists()
     assert Task.objects.filter(status="open", due_date__lt=timezone.localdate()).exists()
+
+
+def test_transactions_are_dated_when_they_happened(demo: str) -> None:
+    """Payments and contracts, and their events, carry the day of the deal or of the money, not the day the demo
+    was loaded: a customer's timeline reads like the year it describes."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from kehu.sales.models import Contract, Payment
+
+    today = timezone.localdate()
+    payments = list(Payment.objects.select_related("sales_order"))
+    assert payments, "the demo made no payments"
+    for p in payments:
+        assert timezone.localdate(p.created_at) == p.sales_order.ordered_on
+        if p.received_on:
+            assert timezone.localdate(p.updated_at) == p.received_on
+    for model in (Payment, Contract):
+        events = Event.objects.filter(content_type=ContentType.objects.get_for_model(model))
+        assert events.exists()
+        stale = [e for e in events if timezone.localdate(e.created_at) == today]
+        recent = {p.pk for p in payments if p.received_on == today or p.sales_order.ordered_on == today}
+        assert all(e.object_id in recent for e in stale) if model is Payment else not stale

@@ -1,5 +1,6 @@
 """Demo quotes, orders, contracts and payments for recently won deals, made through the services (so
-numbers, totals and events are exactly what users get) and then dated back to when the deal was won.
+numbers, totals and events are exactly what users get) and then dated back: quotes, orders, contracts and planned
+payments to when the deal was won, received payments to the day the money came in.
 
 For each chosen won deal the owner quotes it, sends and accepts the quote (which makes the order); a
 finance user plans two instalments, half on ordering and half a month later, and records what was due
@@ -10,15 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from kehu.core.demo.org import Org
 from kehu.core.models import Event
-from kehu.sales.models import Contract, Opportunity, Quote, SalesOrder
+from kehu.sales.models import Contract, Opportunity, Payment, Quote, SalesOrder
 from kehu.sales.services import documents
 
 
@@ -50,36 +53,49 @@ def load_documents(org: Org, *, deals: int = 150, seed: int = 2026, now: dt.date
         counts["orders"] += 1
         half = (order.total / 2).quantize(Decimal("0.01"))
         for due, amount in ((day, half), (day + dt.timedelta(days=30), order.total - half)):
-            payment = documents.create_payment(
-                actor=finance,
-                data={"sales_order": order, "amount": amount, "due_date": due, "note": ""},
-            )
+            with _dated(day):  # planned when the order came in
+                payment = documents.create_payment(
+                    actor=finance,
+                    data={"sales_order": order, "amount": amount, "due_date": due, "note": ""},
+                )
+            Payment.objects.filter(pk=payment.pk).update(created_at=_at(day), updated_at=_at(day))
             counts["payments"] += 1
             if due < today - dt.timedelta(days=3) and rng.random() < 0.85:
                 received = min(today, due + dt.timedelta(days=rng.randint(0, 12)))
-                documents.receive_payment(
-                    actor=finance,
-                    payment=payment,
-                    received_on=received,
-                    method=rng.choice(["bank", "bank", "alipay", "wechat"]),
-                    reference=f"{rng.randrange(10**9, 10**10)}",
-                )
+                with _dated(received):
+                    documents.receive_payment(
+                        actor=finance,
+                        payment=payment,
+                        received_on=received,
+                        method=rng.choice(["bank", "bank", "alipay", "wechat"]),
+                        reference=f"{rng.randrange(10**9, 10**10)}",
+                    )
+                Payment.objects.filter(pk=payment.pk).update(updated_at=_at(received))
         if i % 3 == 0:
-            contract = documents.create_contract(
-                actor=actor,
-                data={
-                    "sales_order": order,
-                    "kind": Contract.Kind.SALES,
-                    "status": Contract.Status.ACTIVE,
-                    "start_date": day,
-                    "end_date": day + dt.timedelta(days=364),
-                    "renewal_date": day + dt.timedelta(days=334),
-                    "signed_on": day,
-                },
-            )
+            with _dated(day):
+                contract = documents.create_contract(
+                    actor=actor,
+                    data={
+                        "sales_order": order,
+                        "kind": Contract.Kind.SALES,
+                        "status": Contract.Status.ACTIVE,
+                        "start_date": day,
+                        "end_date": day + dt.timedelta(days=364),
+                        "renewal_date": day + dt.timedelta(days=334),
+                        "signed_on": day,
+                    },
+                )
             Contract.objects.filter(pk=contract.pk).update(created_at=_at(day), updated_at=_at(day))
             counts["contracts"] += 1
     return counts
+
+
+@contextmanager
+def _dated(day: dt.date) -> Iterator[None]:
+    """Every event written inside the block is dated `day` (10:00), as if the change had been made then."""
+    before = Event.objects.aggregate(m=Max("id"))["m"] or 0
+    yield
+    Event.objects.filter(id__gt=before).update(created_at=_at(day))
 
 
 def _at(day: dt.date) -> dt.datetime:
