@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,17 +19,17 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core import customfields, permissions, registry
+from kehu.core import customfields, jobs, permissions, registry
 from kehu.core import search as search_mod
 from kehu.core.models import CustomFieldDefinition, PicklistOption, SavedView
 from kehu.core.pagination import paginate
 
-RESERVED = {"q", "sort", "cursor", "cols", "view", "partial"}
+RESERVED = {"q", "sort", "cursor", "cols", "view", "partial", "job"}
 
 
 @dataclass
@@ -325,6 +326,12 @@ class ListQuery:
     defs: dict[str, CustomFieldDefinition]
 
 
+def as_request(user: Any, query: str) -> Any:
+    """What `build_query` reads of a request — the list's query string and the user — for work done outside
+    one (an export or a bulk change run by a worker)."""
+    return SimpleNamespace(GET=QueryDict(query), user=user)
+
+
 def build_query(request: Any, config: ObjectList, all_columns: bool = False) -> ListQuery:
     """Read `request.GET` (filters, q, sort, cols) for `request.user`; bad parameters become messages.
     `all_columns`: every field the user may read instead of the chosen columns (an export of everything)."""
@@ -401,7 +408,7 @@ def render_list(
         page = paginate(qs, lq.ordering, None, config.page_size, lq.keep)
     columns = [Column(n, field_label(model, n, defs), n in sortable, defs.get(n)) for n in names]
     _active_options, picklist_labels = _picklists()
-    base = {k: v for k, v in request.GET.items() if k not in ("cursor", "partial", "view")}
+    base = {k: v for k, v in request.GET.items() if k not in ("cursor", "partial", "view", "job")}
     next_url = "?" + urlencode({**base, "cursor": page.next_cursor}) if page.next_cursor else ""
     context = {
         "config": config,
@@ -425,10 +432,19 @@ def render_list(
         "bulk": [a for a in config.bulk_actions if pol.can("assign" if a == "assign" else "change")],
         "policy": pol,
         "kehu_picklist_labels": picklist_labels,
+        # a background job this page started (a bulk change of every matching record): its progress card
+        "started_job": _started_job(request),
     }
     if extra:
         context.update(extra)
     return render(request, template, context)
+
+
+def _started_job(request: Any) -> Any:
+    raw = request.GET.get("job", "")
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    return jobs.visible(request.user).filter(pk=int(raw)).first()
 
 
 PARTIALS = ("filters", "views", "owners")

@@ -317,6 +317,7 @@ class Job(models.Model):
 
     class Kind(models.TextChoices):
         EXPORT = "export", _("Export")
+        BULK = "bulk", _("Bulk change")
         STAGE_REACH = "stage_reach", _("Recount furthest stages")
 
     class Status(models.TextChoices):

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from kehu.core import events, normalize, permissions, search
+from kehu.core import events, jobs, lists, normalize, permissions, search
 from kehu.core import services as core
+from kehu.core.models import Job
+from kehu.customers import tasks
 from kehu.customers.models import ChannelKind, Contact, ContactChannel, Customer, LifecycleChange, LifecycleStage, Tag
 
 
@@ -163,6 +167,78 @@ def bulk_update(*, actor: Any, model: type, ids: list[int], action: str, value: 
             raise ValidationError({"action": [_("Unknown bulk action.")]})
         changed += bool(done)
     return changed, len(set(ids)) - len(allowed)
+
+
+BULK_BATCH = 500
+
+
+def start_bulk_all(*, actor: Any, object_type: str, query: str, action: str, value: Any, back: str = "") -> Job:
+    """Apply a bulk action to every record of a list (its filters and search as the page had them), not only the
+    rows on screen: a background job, batch by batch, with the same per-record permission checks. `back`: the
+    list page to offer once the job is done (a path on this site)."""
+    config = lists.get_list(object_type)
+    if action not in config.bulk_actions:
+        raise ValidationError({"action": [_("Choose an action.")]})
+    needed = "assign" if action == "assign" else "change"
+    if not permissions.can(actor, config.ot.model, needed):
+        raise PermissionDenied
+    lq = lists.build_query(lists.as_request(actor, query), config)
+    if lq.invalid:
+        raise ValidationError({"query": lq.invalid})
+    stored = value.pk if isinstance(value, models.Model) else value
+    labels = {"assign": _("Assign owner"), "tag": _("Add tag"), "stage": _("Change lifecycle stage")}
+    title = _("%(action)s: %(list)s") % {"action": labels[action], "list": capfirst(config.ot.label_plural)}
+    return jobs.start(
+        actor=actor,
+        kind=Job.Kind.BULK,
+        title=title,
+        params={"object_type": object_type, "query": query, "action": action, "value": stored, "back": back},
+        task=tasks.bulk_update_all,
+    )
+
+
+def bulk_all(job: Job, progress: jobs.Progress) -> jobs.Outcome:
+    """The background part of `start_bulk_all`: the list's records in id order, BULK_BATCH per transaction, read
+    through the gate as it is now (a record that left the list or the user's scope meanwhile is not touched)."""
+    params = job.params
+    config = lists.get_list(params["object_type"])
+    model = config.ot.model
+    action, value = params["action"], params["value"]
+    if action == "assign":
+        value = get_user_model().objects.filter(pk=value, is_active=True).first()
+        if value is None:
+            raise ValidationError(_("The new owner is no longer an active user."))
+    elif action == "tag":
+        value = Tag.objects.filter(pk=value).first()
+        if value is None:
+            raise ValidationError(_("The tag was deleted meanwhile."))
+    lq = lists.build_query(lists.as_request(job.actor, params["query"]), config)
+    qs = lq.qs.order_by("pk")
+    progress.total(qs.count())
+    changed = skipped = 0
+    after = 0
+    while True:
+        if lq.keep is None:
+            ids = list(qs.filter(pk__gt=after).values_list("pk", flat=True)[:BULK_BATCH])
+            if not ids:
+                break
+            after, read = ids[-1], len(ids)
+        else:  # a quick search that also matched hidden fields: drop those rows as the page does
+            rows = list(qs.filter(pk__gt=after)[:BULK_BATCH])
+            if not rows:
+                break
+            after, read = rows[-1].pk, len(rows)
+            ids = [o.pk for o in lq.keep(rows)]
+        if ids:
+            done, refused = bulk_update(actor=job.actor, model=model, ids=ids, action=action, value=value)
+            changed, skipped = changed + done, skipped + refused
+        progress.advance(read)
+    message = _("%(changed)s changed, %(unchanged)s already so, %(skipped)s skipped (not yours to change)") % {
+        "changed": f"{changed:,}",
+        "unchanged": f"{progress.job.done - changed - skipped:,}",
+        "skipped": f"{skipped:,}",
+    }
+    return jobs.Outcome(message=message)
 
 
 # --------------------------------------------------------------------------- contacts

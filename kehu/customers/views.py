@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.core import permissions, queries
+from kehu.core import permissions, queries, registry
 from kehu.core.forms import apply_errors
 from kehu.core.lists import render_list
 from kehu.core.views import safe_next
@@ -67,8 +67,9 @@ def _bulk(request: HttpRequest, model: type, fallback: str, allowed: tuple[str, 
     action = request.POST.get("action", "")
     action = action if action in allowed else ""
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    every = request.POST.get("all_matching") == "1"  # every record of the list, not only the rows shown
     try:
-        if not ids:
+        if not ids and not every:
             raise ValidationError(_("Select at least one record."))
         if action == "assign":
             value: Any = get_user_model().objects.filter(pk=request.POST.get("owner") or 0, is_active=True).first()
@@ -80,6 +81,18 @@ def _bulk(request: HttpRequest, model: type, fallback: str, allowed: tuple[str, 
             value = request.POST.get("stage", "")
         else:
             raise ValidationError(_("Choose an action."))
+        if every:
+            back = safe_next(request, fallback)
+            job = services.start_bulk_all(
+                actor=request.user,
+                object_type=registry.get(model).key,
+                query=request.POST.get("query", ""),
+                action=action,
+                value=value,
+                back=back,
+            )
+            messages.success(request, _("Changing every matching record in the background; progress is shown below."))
+            return redirect(f"{back}{'&' if '?' in back else '?'}job={job.pk}")
         changed, skipped = services.bulk_update(actor=request.user, model=model, ids=ids, action=action, value=value)
         messages.success(request, _("%(n)d records changed.") % {"n": changed})
         if skipped:

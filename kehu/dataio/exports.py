@@ -16,14 +16,13 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import models
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -127,11 +126,6 @@ XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
 BATCH = 2000
 
 
-def list_request(user: Any, query: str) -> Any:
-    """What `lists.build_query` reads of a request: the list's query string and the user."""
-    return SimpleNamespace(GET=QueryDict(query), user=user)
-
-
 def list_export(job: Job, progress: jobs.Progress) -> jobs.Outcome:
     """Write the rows and columns of a list, as its page showed them to the job's owner (filters, quick
     search, order, chosen columns, or every readable field), to a CSV or XLSX file. Run by the export task."""
@@ -139,7 +133,7 @@ def list_export(job: Job, progress: jobs.Progress) -> jobs.Outcome:
     config = lists.get_list(params["object_type"])
     if not permissions.can(job.actor, config.ot.model, "export"):
         raise PermissionDenied
-    lq = lists.build_query(list_request(job.actor, params.get("query", "")), config, params.get("columns") == "all")
+    lq = lists.build_query(lists.as_request(job.actor, params.get("query", "")), config, params.get("columns") == "all")
     extra = [c for c in config.export_columns if lq.pol.can_read(c.field)]
     qs = lq.qs.prefetch_related(*{c.prefetch for c in extra if c.prefetch})
     total = qs.order_by().count()

@@ -538,7 +538,7 @@ def start_export(*, actor: Any, object_type: str, query: str = "", fmt: str = "c
     if waiting >= MAX_OPEN_EXPORTS:
         message = _("You already have %(n)s exports in progress; start another when one has finished.")
         raise ValidationError({"object_type": [message % {"n": waiting}]})
-    lq = lists.build_query(exports.list_request(actor, query), config)
+    lq = lists.build_query(lists.as_request(actor, query), config)
     if lq.invalid:
         raise ValidationError({"query": lq.invalid})
     title = _("%(list)s (%(format)s)") % {"list": capfirst(config.ot.label_plural), "format": fmt.upper()}

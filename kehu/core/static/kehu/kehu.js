@@ -35,12 +35,27 @@
     if (all) {
       document.querySelectorAll("input[name=ids]").forEach(function (cb) { cb.checked = all.checked; });
     }
-    if (e.target.matches("input[name=ids], [data-select-all]")) {
+    var bar = document.getElementById("bulk-bar");
+    if (bar && e.target.matches("input[name=ids], [data-select-all]")) {
+      var boxes = document.querySelectorAll("input[name=ids]");
       var n = document.querySelectorAll("input[name=ids]:checked").length;
-      var bar = document.getElementById("bulk-bar");
-      if (bar) { bar.hidden = n === 0; bar.querySelector("[data-count]").textContent = n; }
+      bar.hidden = n === 0;
+      bar.querySelector("[data-count]").textContent = n;
+      // every row of this page chosen: offer the whole list (its other pages too); any other choice undoes it
+      var offer = bar.querySelector("[data-select-matching]");
+      if (offer) offer.hidden = n !== boxes.length;
+      setMatching(bar, false);
     }
+    if (bar && e.target.closest("[data-select-matching]")) setMatching(bar, true);
   });
+  function setMatching(bar, on) {
+    bar.querySelector("[data-all-matching]").value = on ? "1" : "";
+    var note = bar.querySelector("[data-matching-note]");
+    if (note) note.hidden = !on;
+    bar.querySelector("[data-selected]").hidden = on;
+    var offer = bar.querySelector("[data-select-matching]");
+    if (offer && on) offer.hidden = true;
+  }
   document.addEventListener("htmx:responseError", function () { showError(); });
   document.addEventListener("htmx:sendError", function () { showError(); });
   function showError() {
