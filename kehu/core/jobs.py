@@ -13,15 +13,18 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kehu.core import permissions, registry
 from kehu.core.models import Job
 
 log = logging.getLogger("kehu.jobs")
@@ -29,6 +32,9 @@ log = logging.getLogger("kehu.jobs")
 # how often a running job writes its progress (seconds): often enough for a progress bar, rarely enough to
 # cost nothing next to the work
 PROGRESS_EVERY = 0.5
+# a job not finished this long after it was asked for lost its worker (stopped or crashed): it is marked failed,
+# so it no longer counts as waiting and its page says what happened
+ABANDONED_AFTER = dt.timedelta(hours=6)
 
 
 class Progress:
@@ -53,11 +59,13 @@ class Progress:
 Handler = Callable[[Job, Progress], "Outcome | None"]
 
 
+@dataclass(kw_only=True)
 class Outcome:
     """What a handler hands back: a file to offer for download and/or a message to show."""
 
-    def __init__(self, *, file: File | None = None, file_name: str = "", message: str = "") -> None:
-        self.file, self.file_name, self.message = file, file_name, message
+    file: File | None = None
+    file_name: str = ""
+    message: str = ""
 
 
 def start(*, actor: Any, kind: str, title: str, params: dict[str, Any], task: Any) -> Job:
@@ -74,13 +82,14 @@ def start(*, actor: Any, kind: str, title: str, params: dict[str, Any], task: An
 
 
 def run(job_id: int, handler: Handler) -> None:
-    """Run one job: called by its task in the worker. A job already finished (a task delivered twice) is left
-    as it is; an error becomes the job's message instead of a silent stop."""
-    job = Job.objects.filter(pk=job_id).select_related("actor").first()
-    if job is None or job.finished:
+    """Run one job: called by its task in the worker. Only a waiting job is claimed, in one UPDATE, so a task
+    delivered twice runs once; an error becomes the job's message instead of a silent stop."""
+    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+        status=Job.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
         return
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=timezone.now())
-    job.status = Job.Status.RUNNING
+    job = Job.objects.select_related("actor").get(pk=job_id)
     progress = Progress(job)
     with translation.override(job.language or settings.LANGUAGE_CODE):
         try:
@@ -112,9 +121,16 @@ def _finish(job: Job, status: str, message: str) -> None:
 
 
 def prune(now: dt.datetime | None = None) -> int:
-    """Delete the files of jobs older than KEHU_JOB_FILES_DAYS, and the jobs themselves after a year; run after
-    each job, so no scheduler is needed. Returns how many files were removed."""
+    """Delete the files of jobs older than KEHU_JOB_FILES_DAYS, and the jobs themselves after a year, and mark
+    jobs abandoned by their worker failed; run after each job, so no scheduler is needed. Returns how many files
+    were removed."""
     now = now or timezone.now()
+    for job in Job.objects.filter(finished_at__isnull=True, created_at__lt=now - ABANDONED_AFTER)[:200]:
+        with translation.override(job.language or settings.LANGUAGE_CODE):
+            message = _("No worker finished this job; start it again.")
+        Job.objects.filter(pk=job.pk, finished_at__isnull=True).update(
+            status=Job.Status.FAILED, message=message, finished_at=now
+        )
     removed = 0
     old = Job.objects.filter(finished_at__lt=now - dt.timedelta(days=settings.KEHU_JOB_FILES_DAYS)).exclude(file="")
     for job in old[:200]:
@@ -134,10 +150,6 @@ def visible(user: Any) -> Any:
 def downloadable(user: Any, pk: int) -> Job:
     """A finished job's file, for the person who started it while they may still export that list; Http404
     otherwise (someone else's job, a file already deleted, an export right since withdrawn)."""
-    from django.http import Http404
-
-    from kehu.core import permissions, registry
-
     job = visible(user).filter(pk=pk, status=Job.Status.DONE).exclude(file="").first()
     if job is None:
         raise Http404

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import mimetypes
+from urllib.parse import quote
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -91,9 +94,6 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 def attachment(file: FieldFile, name: str) -> FileResponse:
     """A stored file as a download under `name`, never rendered inline by the browser."""
-    import mimetypes
-    from urllib.parse import quote
-
     try:
         handle = file.open("rb")
     except FileNotFoundError as exc:

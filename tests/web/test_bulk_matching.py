@@ -120,16 +120,13 @@ def test_refused_bulk_changes_start_nothing(
 
 
 def test_the_offer_appears_only_when_the_list_has_more_pages(
-    users: dict[str, User], login: Callable[[str], Client], settings: Any
+    users: dict[str, User], login: Callable[[str], Client], monkeypatch: Any
 ) -> None:
+    from kehu.customers.lists import CUSTOMER_LIST
+
     for i in range(3):
         make_customer(users["rep"], f"Co {i}")
     client = login("rep")
     assert "data-select-matching" not in text(client.get("/customers/"))  # one page: its rows are the list
-    from kehu.customers.lists import CUSTOMER_LIST
-
-    CUSTOMER_LIST.page_size, size = 2, CUSTOMER_LIST.page_size
-    try:
-        assert "Select every record of this list" in text(client.get("/customers/"))
-    finally:
-        CUSTOMER_LIST.page_size = size
+    monkeypatch.setattr(CUSTOMER_LIST, "page_size", 2)
+    assert "Select every record of this list" in text(client.get("/customers/"))

@@ -322,3 +322,29 @@ def test_at_most_three_exports_wait_per_person(
     assert Job.objects.count() == 3
     export(login("marketer"), django_capture_on_commit_callbacks)  # counted per person
     assert Job.objects.count() == 4
+
+
+def test_a_job_runs_once_and_an_abandoned_one_stops_counting_as_waiting(
+    users: dict[str, User],
+    login: Callable[[str], Client],
+    django_capture_on_commit_callbacks: Any,
+    run_jobs: Callable[[], int],
+) -> None:
+    from kehu.dataio import exports
+
+    client = login("manager")
+    for _ in range(3):
+        export(client, django_capture_on_commit_callbacks)
+    first, *others = Job.objects.order_by("id")
+    jobs.run(first.pk, exports.list_export)
+    first.refresh_from_db()
+    finished_at = first.finished_at
+    jobs.run(first.pk, exports.list_export)  # the same task delivered again: nothing happens
+    first.refresh_from_db()
+    assert (first.status, first.finished_at) == (Job.Status.DONE, finished_at)
+    # the worker of the other two stopped for good: after six hours they are failed, with a reason
+    Job.objects.filter(pk__in=[j.pk for j in others]).update(created_at=timezone.now() - dt.timedelta(hours=7))
+    jobs.prune()
+    for job in Job.objects.filter(pk__in=[j.pk for j in others]):
+        assert (job.status, job.message) == (Job.Status.FAILED, "No worker finished this job; start it again.")
+    assert "Customers (CSV)" in text(export(client, django_capture_on_commit_callbacks))  # no longer 3 waiting
