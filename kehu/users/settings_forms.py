@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core import customfields, normalize
@@ -191,6 +192,17 @@ class RoleForm(StyledForm):
         if fixed_code:
             self.fields["code"].disabled = True
             self.fields["code"].help_text = ""
+        # A seed description is stored in English and shown in the reader's language (roles.py); the field
+        # shows it translated, and saving it unchanged keeps the stored English so every language still sees its own.
+        self.stored_description = self.initial.get("description") or ""
+        if self.stored_description:
+            self.initial["description"] = gettext(self.stored_description)
+
+    def clean_description(self) -> str:
+        text = self.cleaned_data["description"]
+        if self.stored_description and text == gettext(self.stored_description):
+            return self.stored_description
+        return text
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"]

@@ -371,6 +371,19 @@ def test_seed_role_descriptions_read_in_the_users_language_until_changed(client_
     page = client_admin.get("/settings/roles/").content.decode()
     assert "全部权限，包括用户、角色和系统设置。" in page
     assert "Everything, including users, roles and settings." not in page
+
+    role = Role.objects.get(code="administrator")
+    editor = client_admin.get(f"/settings/roles/{role.pk}/").content.decode()
+    assert 'value="全部权限，包括用户、角色和系统设置。"' in editor
+    unchanged = role_post(role, description="全部权限，包括用户、角色和系统设置。")
+    assert client_admin.post(f"/settings/roles/{role.pk}/", unchanged).status_code == 302
+    role.refresh_from_db()
+    assert role.description == "Everything, including users, roles and settings."  # English readers keep theirs
+    edited = role_post(role, description="全部权限（含审计）")
+    assert client_admin.post(f"/settings/roles/{role.pk}/", edited).status_code == 302
+    role.refresh_from_db()
+    assert role.description == "全部权限（含审计）"
+
     Role.objects.filter(code="finance").update(description="Our own words <b>here</b>")
     page = client_admin.get("/settings/roles/").content.decode()
     assert "Our own words &lt;b&gt;here&lt;/b&gt;" in page  # shown as typed, and as text
