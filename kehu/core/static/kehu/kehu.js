@@ -35,10 +35,21 @@
     if (all) {
       document.querySelectorAll("input[name=ids]").forEach(function (cb) { cb.checked = all.checked; });
     }
+    // On a phone the list is cards: their boxes stand for the table's (hidden) ones, which the form sends.
+    var card = e.target.closest("[data-card-for]");
+    if (card) {
+      var row = document.querySelector('input[name=ids][value="' + card.dataset.cardFor + '"]');
+      if (row) row.checked = card.checked;
+    }
     var bar = document.getElementById("bulk-bar");
-    if (bar && e.target.matches("input[name=ids], [data-select-all]")) {
+    if (bar && e.target.matches("input[name=ids], [data-select-all], [data-card-for]")) {
       var boxes = document.querySelectorAll("input[name=ids]");
       var n = document.querySelectorAll("input[name=ids]:checked").length;
+      document.querySelectorAll("[data-card-for]").forEach(function (cb) {
+        var twin = document.querySelector('input[name=ids][value="' + cb.dataset.cardFor + '"]');
+        cb.checked = !!(twin && twin.checked);
+      });
+      document.querySelectorAll("[data-select-all]").forEach(function (cb) { cb.checked = n > 0 && n === boxes.length; });
       bar.hidden = n === 0;
       bar.querySelector("[data-count]").textContent = n;
       // every row of this page chosen: offer the whole list (its other pages too); any other choice undoes it
