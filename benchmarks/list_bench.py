@@ -7,7 +7,9 @@ retained&sort=-updated_at. Page 1 is requested, then each next page through the 
 (`data-next-cursor`), up to page 1,000; pages 1, 10, 100 and 1,000 are then requested `--runs` times each.
 The 360° page is requested for a customer with 200 timeline events (added through the bulk path if the
 customer has fewer). Server time = the time of client.get(); SQL queries are counted on one extra request
-per URL with CaptureQueriesContext. Exits with 2 if the pages do not exist yet.
+per URL with CaptureQueriesContext. Last, the first page of the whole lists sorted on other columns, as
+`--sort-user` (an administrator: every record): names in pinyin order, a contact's customer, the owner.
+Exits with 2 if the pages do not exist yet.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def main() -> int:
     parser.add_argument("--team", default="华东区")
     parser.add_argument("--stage", default="retained")
     parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--sort-user", default="admin")
+    parser.add_argument("--sort-runs", type=int, default=5)
     args = parser.parse_args()
     os.environ.setdefault("KEHU_DEBUG", "false")
     warnings.filterwarnings("ignore", message="No directory at")  # static files are not collected here
@@ -120,7 +124,23 @@ def main() -> int:
     few = Customer.objects.filter(team=team).exclude(pk=customer.pk).order_by("id").first()
     if few is not None:
         report("360° page (few events)", f"/customers/{few.pk}/", get, queries, args.runs)
+
+    client.force_login(User.objects.get(username=args.sort_user))
+    print(f"\nwhole lists sorted, first page, as {args.sort_user}")
+    for url in SORTED_LISTS:
+        report(url, url, get, queries, args.sort_runs)
     return 0
+
+
+SORTED_LISTS = (
+    "/customers/?sort=name",
+    "/customers/?sort=-name",
+    "/customers/?sort=city",
+    "/customers/?sort=owner",
+    "/contacts/?sort=name",
+    "/contacts/?sort=customer",
+    "/leads/?sort=name",
+)
 
 
 def report(label: str, url: str, get, queries, runs: int) -> None:  # noqa: ANN001 - local helpers

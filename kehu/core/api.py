@@ -38,7 +38,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from kehu.core import customfields, permissions, registry
+from kehu.core import collation, customfields, permissions, registry
 from kehu.core import search as search_mod
 from kehu.core.models import CustomFieldDefinition, IdempotencyRecord
 from kehu.core.pagination import paginate
@@ -401,6 +401,9 @@ class GateFilterBackend(filters.BaseFilterBackend):
             ordering = ordering.replace(key, SORT_KEY)
         elif key not in view.allowed_ordering():
             errors["ordering"] = [_("Cannot order by “%(name)s”.") % {"name": key}]
+        elif (by_name := collation.sort_expression(queryset.model, key)) is not None:
+            queryset = queryset.annotate(**{SORT_KEY: by_name})  # names in pinyin order, as the lists sort them
+            ordering = ordering.replace(key, SORT_KEY)
         if errors:
             raise exceptions.ValidationError(errors)
         view.ordering = ordering

@@ -17,14 +17,13 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Subquery, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import F, Subquery
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core import customfields, jobs, permissions, registry
+from kehu.core import collation, customfields, jobs, permissions, registry
 from kehu.core import search as search_mod
 from kehu.core.models import CustomFieldDefinition, PicklistOption, SavedView
 from kehu.core.pagination import paginate
@@ -271,6 +270,9 @@ def sort_expression(model: type[models.Model], name: str, defs: dict[str, Custom
     pipeline, a customer's name). None: sort on the column."""
     if name in defs:
         return customfields.order_expression(defs[name])
+    by_name = collation.sort_expression(model, name)  # names in pinyin order, a link by its record's name
+    if by_name is not None:
+        return by_name
     f: Any = model._meta.get_field(name)
     if not (f.many_to_one or f.one_to_one):
         return None
@@ -278,8 +280,6 @@ def sort_expression(model: type[models.Model], name: str, defs: dict[str, Custom
     fields = {x.name for x in related._meta.get_fields()}
     if "order" in fields:
         return F(f"{name}__order")
-    if "display_name" in fields and "username" in fields:  # a user: as str(user) shows them
-        return Coalesce(NullIf(F(f"{name}__display_name"), Value("")), F(f"{name}__username"))
     for label in ("name", "title", "number"):
         if label in fields:
             return F(f"{name}__{label}")

@@ -61,6 +61,27 @@ class VersionedModel(models.Model):
         abstract = True
 
 
+class NameSortedModel(models.Model):
+    """A record listed by name in the order a reader of Chinese expects (kehu.core.collation): the key is
+    written with every save and by `bulk_create`; lists and the API sort "name" on it."""
+
+    SORT_SOURCES: tuple[str, ...] = ("name",)  # the key is made of the first of these that is not empty
+
+    name_sort = models.CharField(_("sort key"), max_length=200, default="", editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from kehu.core import collation
+
+        collation.fill([self])
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(self.SORT_SOURCES):
+            kwargs["update_fields"] = {*update_fields, "name_sort"}
+        super().save(*args, **kwargs)
+
+
 class BilingualName(models.Model):
     """A name in English and Chinese; `name` is the one of the active language (English when no Chinese)."""
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kehu.core.countries import country_choices
-from kehu.core.models import GatedModel
+from kehu.core.models import GatedModel, NameSortedModel
 
 
 class Tag(models.Model):
@@ -39,7 +39,7 @@ class SizeTier(models.TextChoices):
     MICRO = "micro", _("Micro")
 
 
-class Customer(GatedModel):
+class Customer(NameSortedModel, GatedModel):
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
         INDIVIDUAL = "individual", _("Individual")
@@ -87,7 +87,7 @@ class Customer(GatedModel):
             models.Index(fields=["owner", "lifecycle_stage", "updated_at", "id"], name="customer_owner_stage_idx"),
             models.Index(fields=["lifecycle_stage", "updated_at", "id"], name="customer_stage_upd_idx"),
             models.Index(fields=["updated_at", "id"], name="customer_updated_idx"),
-            models.Index(fields=["name", "id"], name="customer_name_idx"),
+            models.Index(fields=["name_sort", "id"], name="customer_name_sort_idx"),
             models.Index(fields=["created_at", "id"], name="customer_created_idx"),
             # the list's other common sorts, so their first page is read in order, not sorted from all rows
             models.Index(fields=["city", "id"], name="customer_city_idx"),
@@ -126,7 +126,7 @@ class LifecycleChange(models.Model):
         return f"{self.from_stage or '-'} → {self.to_stage}"
 
 
-class Contact(GatedModel):
+class Contact(NameSortedModel, GatedModel):
     class Gender(models.TextChoices):
         FEMALE = "f", _("Female")
         MALE = "m", _("Male")
@@ -150,7 +150,7 @@ class Contact(GatedModel):
             models.Index(fields=["team", "updated_at", "id"], name="contact_team_upd_idx"),
             models.Index(fields=["owner", "updated_at", "id"], name="contact_owner_upd_idx"),
             models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
-            models.Index(fields=["name", "id"], name="contact_name_idx"),
+            models.Index(fields=["name_sort", "id"], name="contact_name_sort_idx"),
         ]
 
     def __str__(self) -> str:

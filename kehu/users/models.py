@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import BilingualName
+from kehu.core.models import BilingualName, NameSortedModel
 
 
 class Team(models.Model):
@@ -72,7 +72,9 @@ class KehuUserManager(UserManager["User"]):
     pass
 
 
-class User(AbstractUser):
+class User(NameSortedModel, AbstractUser):
+    SORT_SOURCES = ("display_name", "username")  # as str(user) shows them
+
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     language = models.CharField(
@@ -86,7 +88,7 @@ class User(AbstractUser):
     objects = KehuUserManager()  # type: ignore[misc]  # django-stubs declares it a ClassVar on AbstractUser
 
     class Meta:
-        ordering = ["display_name", "username"]
+        ordering = ["name_sort", "id"]
         verbose_name = _("user")
         verbose_name_plural = _("users")
 

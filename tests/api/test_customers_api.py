@@ -238,3 +238,16 @@ def test_list_query_count_is_fixed(users: Any, rep_api: Any, django_assert_max_n
     with django_assert_max_num_queries(12):
         r = rep_api.get(f"{URL}?page_size=51")
     assert r.status_code == 200 and len(r.json()["results"]) == 51
+
+
+def test_ordering_by_name_is_in_pinyin_order_over_pages(users: Any, rep_api: Any) -> None:
+    for name in ("苏州新材料", "Acme", "杭州未来科技", "nanjing port", "宁波海港"):
+        make_customer(users["rep"], name=name)
+    seen: list[str] = []
+    url = f"{URL}?page_size=2&ordering=name"
+    while url:
+        body = rep_api.get(url).json()
+        seen += [c["name"] for c in body["results"]]
+        url = body["next"]
+    assert seen == ["Acme", "杭州未来科技", "nanjing port", "宁波海港", "苏州新材料"]
+    assert "name_sort" not in rep_api.get(URL).json()["results"][0]  # the key is not part of the record

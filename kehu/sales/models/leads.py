@@ -7,10 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kehu.core.countries import country_choices
-from kehu.core.models import GatedModel
+from kehu.core.models import GatedModel, NameSortedModel
 
 
-class Lead(GatedModel):
+class Lead(NameSortedModel, GatedModel):
     class Status(models.TextChoices):
         NEW = "new", pgettext_lazy("lead status", "New")
         WORKING = "working", _("Working")
@@ -62,6 +62,7 @@ class Lead(GatedModel):
             models.Index(fields=["team", "status", "updated_at", "id"], name="lead_team_status_idx"),
             models.Index(fields=["status", "updated_at", "id"], name="lead_status_upd_idx"),
             models.Index(fields=["updated_at", "id"], name="lead_updated_idx"),
+            models.Index(fields=["name_sort", "id"], name="lead_name_sort_idx"),
             models.Index(fields=["team", "created_at"], name="lead_team_created_idx"),  # funnel of a team
             models.Index(fields=["email"], name="lead_email_idx"),
             models.Index(fields=["phone"], name="lead_phone_idx"),

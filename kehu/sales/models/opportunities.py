@@ -10,13 +10,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kehu.core.models import GatedModel
+from kehu.core.models import GatedModel, NameSortedModel
 from kehu.sales.models.leads import Lead
 from kehu.sales.models.pipelines import Pipeline, Stage
 from kehu.sales.models.products import Product
 
 
-class Opportunity(GatedModel):
+class Opportunity(NameSortedModel, GatedModel):
     """A deal in a pipeline. `status`, `max_stage_order` and `stage_entered_at` are kept by the stage service
     from the stage history, so funnel and board queries read one table."""
 
@@ -87,6 +87,7 @@ class Opportunity(GatedModel):
             models.Index(fields=["team", "status", "updated_at", "id"], name="opp_team_status_idx"),
             models.Index(fields=["status", "updated_at", "id"], name="opp_status_upd_idx"),
             models.Index(fields=["updated_at", "id"], name="opp_updated_idx"),
+            models.Index(fields=["name_sort", "id"], name="opp_name_sort_idx"),
             # funnel, forecast and the board's Won / Lost totals: deals started / closed in a period, per pipeline
             # or team; on PostgreSQL the included columns answer the grouped reports from the index alone
             models.Index(fields=["pipeline", "started_on"], name="opp_pipeline_started_idx"),

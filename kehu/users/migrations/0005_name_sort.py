@@ -1,0 +1,28 @@
+# Users are listed (and offered as owners) by their shown name in pinyin order (kehu.core.collation).
+
+from django.db import migrations, models
+
+from kehu.core.collation import backfill
+
+
+def fill_keys(apps, schema_editor):
+    backfill(apps.get_model("users", "User"), ("display_name", "username"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("users", "0004_sales_manager_targets_team_scope"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="user",
+            name="name_sort",
+            field=models.CharField(default="", editable=False, max_length=200, verbose_name="sort key"),
+        ),
+        migrations.RunPython(fill_keys, migrations.RunPython.noop, elidable=True),
+        migrations.AlterModelOptions(
+            name="user",
+            options={"ordering": ["name_sort", "id"], "verbose_name": "user", "verbose_name_plural": "users"},
+        ),
+    ]
