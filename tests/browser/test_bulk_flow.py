@@ -1,5 +1,5 @@
-"""A sales manager tags two customers of a list in one go, at desktop width (table rows) and at phone width
-(cards, each with its own box): only the two chosen customers get the tag."""
+"""A sales manager tags two customers of a list in one go, at desktop width (table rows, by mouse and by
+keyboard) and at phone width (cards, each with its own box): only the two chosen customers get the tag."""
 
 from __future__ import annotations
 
@@ -53,13 +53,24 @@ def test_manager_tags_two_chosen_customers(size: str, live_server: Any, browser:
         boxes = page.locator("#rows input[name=ids]")
     assert boxes.count() == 3
     names = list(Customer.objects.order_by("name_sort", "id").values_list("name", flat=True))  # as the list shows
+    select_all = page.locator("[data-select-all]:visible")
     boxes.nth(0).check()
-    boxes.nth(2).check()
+    if size == "desktop":  # by keyboard: j three times marks the third row, x ticks it
+        for key in "jjjx":
+            page.keyboard.press(key)
+        assert page.locator("#rows tr.kbd-active input[name=ids]").get_attribute("value") == str(
+            Customer.objects.get(name=names[2]).pk
+        )
+        assert boxes.nth(2).is_checked()
+    else:
+        boxes.nth(2).check()
     assert bar.is_visible() and bar.locator("[data-count]").inner_text() == "2"
-    # the select-all box reflects the choice, and unticking one keeps the count honest
-    boxes.nth(2).uncheck()
-    assert bar.locator("[data-count]").inner_text() == "1"
-    boxes.nth(2).check()
+    # the select-all box follows the choice, and unticking one keeps the count honest
+    assert not select_all.is_checked()
+    boxes.nth(1).check()
+    assert select_all.is_checked() and bar.locator("[data-count]").inner_text() == "3"
+    boxes.nth(1).uncheck()
+    assert not select_all.is_checked() and bar.locator("[data-count]").inner_text() == "2"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     bar.locator("select[name=action]").select_option("tag")
     bar.locator("input[name=tag]").fill("重点")
@@ -70,5 +81,10 @@ def test_manager_tags_two_chosen_customers(size: str, live_server: Any, browser:
 
     tagged = set(Customer.objects.filter(tags__name="重点").values_list("name", flat=True))
     assert tagged == {names[0], names[2]}
+    if size == "desktop":  # j then Enter opens the first record
+        page.goto(f"{live_server.url}/customers/?sort=name")
+        page.keyboard.press("j")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{live_server.url}/customers/{Customer.objects.get(name=names[0]).pk}/")
     assert errors == []
     context.close()

@@ -1,5 +1,5 @@
-// Kehu's small amount of page behaviour: the Ctrl+K search shortcut, select-all for bulk actions,
-// and a visible message when an htmx request fails.
+// Kehu's small amount of page behaviour: the Ctrl+K search shortcut, select-all for bulk actions, moving
+// through a list by keyboard, and a visible message when an htmx request fails.
 (function () {
   "use strict";
   document.addEventListener("keydown", function (e) {
@@ -67,6 +67,29 @@
     var offer = bar.querySelector("[data-select-matching]");
     if (offer && on) offer.hidden = true;
   }
+  // Lists by keyboard: j / k move through the rows, Enter or o opens the marked one, x ticks it for a bulk action.
+  document.addEventListener("keydown", function (e) {
+    var body = document.getElementById("rows");
+    if (!body || e.ctrlKey || e.metaKey || e.altKey || body.offsetParent === null) return;
+    if (/INPUT|TEXTAREA|SELECT|BUTTON/.test(document.activeElement.tagName) && document.activeElement.type !== "checkbox") return;
+    var rows = Array.prototype.slice.call(body.querySelectorAll("tr"));
+    if (!rows.length) return;
+    var current = body.querySelector("tr.kbd-active");
+    var i = rows.indexOf(current);
+    if (e.key === "j" || e.key === "k") {
+      e.preventDefault();
+      i = e.key === "j" ? Math.min(i + 1, rows.length - 1) : Math.max(i - 1, 0);
+      if (current) current.classList.remove("kbd-active");
+      rows[i].classList.add("kbd-active");
+      rows[i].scrollIntoView({ block: "nearest" });
+    } else if (current && (e.key === "Enter" || e.key === "o") && document.activeElement.tagName !== "A") {
+      var link = current.querySelector("a.row-link");
+      if (link) { e.preventDefault(); link.click(); }
+    } else if (current && e.key === "x") {
+      var box = current.querySelector("input[name=ids]");
+      if (box) { e.preventDefault(); box.click(); }
+    }
+  });
   document.addEventListener("htmx:responseError", function () { showError(); });
   document.addEventListener("htmx:sendError", function () { showError(); });
   function showError() {
