@@ -4,18 +4,25 @@ and punctuation ignored.
 
 A sorted record keeps the key beside its name (`NameSortedModel.name_sort`, indexed with the id) so a list
 sorted by name reads an index, and PostgreSQL and SQLite order it alike: the key is plain text compared
-character by character (Kehu's PostgreSQL databases use the C collation, SQLite compares bytes)."""
+character by character (Kehu's PostgreSQL databases use the C collation, SQLite compares bytes).
+
+The big lists are also sorted by a linked record's name (a contact's customer, every record's owner). A sort
+through the link would join and sort every row, since the link may be empty; so such a record keeps a copy
+of the linked key (`LINKED_SORTS`: link → column, indexed with the id), written with it, and rewritten
+for every linking record when the linked one is renamed (`propagate`). An empty link copies "" and sorts
+first."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db import models
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 
 SORT_KEY_LENGTH = 200
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -36,19 +43,64 @@ def sort_source(obj: Any, sources: Sequence[str]) -> str:
     return next((v for v in (getattr(obj, s, "") for s in sources) if v), "")
 
 
-def fill(objs: Iterable[Any]) -> None:
-    """Set `name_sort` on records about to be written in bulk (`bulk_create` calls it)."""
+def fill(objs: Iterable[Any], links: Iterable[str] | None = None) -> None:
+    """Set `name_sort` on records about to be written, and the copied keys of their `links` (all of the
+    model's `LINKED_SORTS` when None): one query per link for the linked records not already loaded."""
+    objs = list(objs)
     for obj in objs:
         obj.name_sort = sort_key(sort_source(obj, obj.SORT_SOURCES))
+    if not objs:
+        return
+    model = type(objs[0])
+    linked: dict[str, str] = getattr(model, "LINKED_SORTS", {})
+    for fk in linked if links is None else [x for x in links if x in linked]:
+        field: Any = model._meta.get_field(fk)
+        loaded: dict[Any, str] = {}
+        for obj in objs:
+            related = field.get_cached_value(obj, None) if field.is_cached(obj) else None
+            if related is not None and related.pk is not None:
+                loaded[related.pk] = related.name_sort
+        wanted = {getattr(o, field.attname) for o in objs} - {None} - set(loaded)
+        if wanted:
+            loaded.update(field.related_model._base_manager.filter(pk__in=wanted).values_list("pk", "name_sort"))
+        for obj in objs:
+            setattr(obj, linked[fk], loaded.get(getattr(obj, field.attname), ""))
+
+
+@cache
+def linkers(model: type[models.Model]) -> tuple[tuple[type[models.Model], str, str], ...]:
+    """(model, link, column) of every record that keeps a copy of `model`'s key (`LINKED_SORTS`)."""
+    from django.apps import apps
+
+    out = []
+    for other in apps.get_models():
+        for fk, column in getattr(other, "LINKED_SORTS", {}).items():
+            if other._meta.get_field(fk).related_model is model:
+                out.append((other, fk, column))
+    return tuple(out)
+
+
+def propagate(obj: Any) -> None:
+    """`obj`'s key changed (a customer or a user renamed): the records linking to it take the new copy."""
+    for other, fk, column in linkers(type(obj)):
+        other._base_manager.filter(**{fk: obj.pk}).update(**{column: obj.name_sort})
+
+
+def key_field(verbose_name: Any) -> models.CharField:
+    """The column a copied key lives in (`LINKED_SORTS`)."""
+    return models.CharField(verbose_name, max_length=SORT_KEY_LENGTH, default="", editable=False)
 
 
 def sort_expression(model: type[models.Model], name: str) -> Any:
     """What sorting `model` on `name` compares when a name key stands in for it: its own `name_sort`
-    for its name, the related record's key for a link to a name-sorted record (a contact's customer, an
-    owner). None: nothing stands in."""
+    for its name, the copy it keeps of a linked record's key (`LINKED_SORTS`: a contact's customer, an
+    owner), else the linked record's own key through a join. None: nothing stands in."""
     sources = getattr(model, "SORT_SOURCES", ())
     if name in sources:
         return F("name_sort")
+    copied = getattr(model, "LINKED_SORTS", {}).get(name)
+    if copied:
+        return F(copied)
     try:
         field: Any = model._meta.get_field(name)
     except Exception:  # noqa: BLE001 - a custom field or an annotation: not ours to say
@@ -75,3 +127,9 @@ def backfill(model: type[models.Model], sources: Sequence[str], batch_size: int 
         manager.bulk_update(objs, ["name_sort"], batch_size=batch_size)
         done += len(rows)
         last = rows[-1][0]
+
+
+def backfill_linked(model: type[models.Model], fk: str, column: str, target: type[models.Model]) -> int:
+    """Copy the linked record's key into `column` for every existing row: one UPDATE with a subquery."""
+    key = target._base_manager.filter(pk=OuterRef(f"{fk}_id")).values("name_sort")[:1]
+    return model._base_manager.update(**{column: Coalesce(Subquery(key), Value(""))})

@@ -66,6 +66,7 @@ class NameSortedModel(models.Model):
     written with every save and by `bulk_create`; lists and the API sort "name" on it."""
 
     SORT_SOURCES: tuple[str, ...] = ("name",)  # the key is made of the first of these that is not empty
+    LINKED_SORTS: dict[str, str] = {}  # link → column keeping a copy of the linked record's key
 
     name_sort = models.CharField(_("sort key"), max_length=200, default="", editable=False)
 
@@ -75,11 +76,24 @@ class NameSortedModel(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         from kehu.core import collation
 
-        collation.fill([self])
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and set(update_fields) & set(self.SORT_SOURCES):
-            kwargs["update_fields"] = {*update_fields, "name_sort"}
+        written = set(self.SORT_SOURCES) | set(self.LINKED_SORTS) if update_fields is None else set(update_fields)
+        collation.fill([self], links=written)
+        if update_fields is not None:
+            extra = {"name_sort"} if written & set(self.SORT_SOURCES) else set()
+            extra |= {column for fk, column in self.LINKED_SORTS.items() if fk in written}
+            kwargs["update_fields"] = {*update_fields, *extra}
         super().save(*args, **kwargs)
+        stored = getattr(self, "_stored_name_sort", None)
+        if stored is not None and stored != self.name_sort:
+            collation.propagate(self)
+        self._stored_name_sort = self.name_sort
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Any:
+        obj = super().from_db(db, field_names, values)
+        obj._stored_name_sort = obj.__dict__.get("name_sort")  # to tell a rename on save
+        return obj
 
 
 class BilingualName(models.Model):

@@ -24,11 +24,18 @@ class GatedQuerySet(models.QuerySet):
 
     def bulk_update(self, objs: Iterable[Any], fields: Iterable[str], *args: Any, **kwargs: Any) -> int:
         fields = list(fields)
-        sources = getattr(self.model, "SORT_SOURCES", ())
-        if set(fields) & set(sources):
+        sources = set(getattr(self.model, "SORT_SOURCES", ()))
+        linked: dict[str, str] = getattr(self.model, "LINKED_SORTS", {})
+        if sources & set(fields) or linked.keys() & set(fields):
             from kehu.core import collation
 
             objs = list(objs)
-            collation.fill(objs)
-            fields = [*fields, "name_sort"]
+            collation.fill(objs, links=fields)
+            fields += ["name_sort"] if sources & set(fields) else []
+            fields += [column for fk, column in linked.items() if fk in fields]
+            count = super().bulk_update(objs, fields, *args, **kwargs)
+            if sources & set(fields):
+                for obj in objs:  # renamed in bulk: the records linking to them follow
+                    collation.propagate(obj)
+            return count
         return super().bulk_update(objs, fields, *args, **kwargs)

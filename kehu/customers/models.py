@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kehu.core.collation import key_field
 from kehu.core.countries import country_choices
 from kehu.core.models import GatedModel, NameSortedModel
 
@@ -40,6 +41,8 @@ class SizeTier(models.TextChoices):
 
 
 class Customer(NameSortedModel, GatedModel):
+    LINKED_SORTS = {"owner": "owner_sort"}
+
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
         INDIVIDUAL = "individual", _("Individual")
@@ -50,6 +53,7 @@ class Customer(NameSortedModel, GatedModel):
         SUPPLIER = "supplier", _("Supplier")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COMPANY)
+    owner_sort = key_field(_("owner sort key"))
     relationship = models.CharField(
         _("relationship"), max_length=10, choices=Relationship.choices, default=Relationship.CUSTOMER
     )
@@ -88,6 +92,7 @@ class Customer(NameSortedModel, GatedModel):
             models.Index(fields=["lifecycle_stage", "updated_at", "id"], name="customer_stage_upd_idx"),
             models.Index(fields=["updated_at", "id"], name="customer_updated_idx"),
             models.Index(fields=["name_sort", "id"], name="customer_name_sort_idx"),
+            models.Index(fields=["owner_sort", "id"], name="customer_owner_sort_idx"),
             models.Index(fields=["created_at", "id"], name="customer_created_idx"),
             # the list's other common sorts, so their first page is read in order, not sorted from all rows
             models.Index(fields=["city", "id"], name="customer_city_idx"),
@@ -127,6 +132,8 @@ class LifecycleChange(models.Model):
 
 
 class Contact(NameSortedModel, GatedModel):
+    LINKED_SORTS = {"owner": "owner_sort", "customer": "customer_sort"}
+
     class Gender(models.TextChoices):
         FEMALE = "f", _("Female")
         MALE = "m", _("Male")
@@ -141,6 +148,8 @@ class Contact(NameSortedModel, GatedModel):
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     notes = models.TextField(_("notes"), blank=True)
+    owner_sort = key_field(_("owner sort key"))
+    customer_sort = key_field(_("customer sort key"))
 
     class Meta:
         verbose_name = _("contact")
@@ -151,6 +160,8 @@ class Contact(NameSortedModel, GatedModel):
             models.Index(fields=["owner", "updated_at", "id"], name="contact_owner_upd_idx"),
             models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
             models.Index(fields=["name_sort", "id"], name="contact_name_sort_idx"),
+            models.Index(fields=["owner_sort", "id"], name="contact_owner_sort_idx"),
+            models.Index(fields=["customer_sort", "id"], name="contact_customer_sort_idx"),
         ]
 
     def __str__(self) -> str:

@@ -109,3 +109,49 @@ def test_bulk_writes_and_the_upgrade_fill_the_key(users: dict) -> None:
     Customer.objects.filter(pk=made.pk).update(name_sort="")  # as a row written before the key existed
     assert backfill(Customer, ("name",), batch_size=1) == Customer.objects.count()
     assert Customer.objects.get(pk=made.pk).name_sort == "ningbohaigangwuliu"
+
+
+def test_sorts_by_a_linked_name_follow_renames_and_reassignments(users: dict, login: Callable[[str], Client]) -> None:
+    """A contact keeps a copy of its customer's key and every record of its owner's, so renaming the customer
+    or the owner, and giving a record to someone else, move it in those sorts."""
+    from kehu.users import services as user_services
+
+    rep, manager = users["rep"], users["manager"]
+    acme, hz = make_customer(rep, "Acme Trading"), make_customer(rep, "杭州未来科技")
+    a, b = make_contact(rep, "张伟", customer=acme), make_contact(rep, "李娜", customer=hz)
+    client = login("manager")
+
+    def order(url: str) -> list[int]:
+        response = client.get(url)
+        assert response.status_code == 200 and not response.context["errors"]
+        return [o.pk for o in response.context["objects"] if o.pk in (a.pk, b.pk, acme.pk, hz.pk)]
+
+    assert order("/contacts/?sort=customer") == [a.pk, b.pk]
+    customer_services.update_customer(actor=rep, customer=acme, values={"name": "温州鞋业"})
+    assert order("/contacts/?sort=customer") == [b.pk, a.pk]
+
+    zhao = User.objects.create_user("u_zhao", display_name="赵磊", team=rep.team)
+    customer_services.bulk_update(actor=manager, model=Customer, ids=[acme.pk], action="assign", value=zhao)
+    customer_services.assign(actor=manager, obj=hz, owner=User.objects.get(username="rep_hz"))
+    hz_owner = str(User.objects.get(username="rep_hz"))
+    assert sort_key(hz_owner) < sort_key("赵磊")
+    assert order("/customers/?sort=owner") == [hz.pk, acme.pk]
+    user_services.update_user(actor=users["admin"], user=zhao, values={"display_name": "Adam Zhao"})
+    assert order("/customers/?sort=owner") == [acme.pk, hz.pk]
+    assert order("/customers/?sort=-owner") == [hz.pk, acme.pk]
+
+
+def test_the_upgrade_copies_linked_keys(users: dict) -> None:
+    from kehu.core.collation import backfill_linked
+    from kehu.customers.models import Contact
+
+    rep = users["rep"]
+    contact = make_contact(rep, "张伟", customer=make_customer(rep, "宁波海港物流"))
+    loose = make_contact(rep, "王芳")
+    Contact.objects.update(customer_sort="", owner_sort="")  # rows written before the copies existed
+    backfill_linked(Contact, "customer", "customer_sort", Customer)
+    backfill_linked(Contact, "owner", "owner_sort", User)
+    contact.refresh_from_db()
+    loose.refresh_from_db()
+    assert (contact.customer_sort, contact.owner_sort) == ("ningbohaigangwuliu", rep.name_sort)
+    assert loose.customer_sort == ""

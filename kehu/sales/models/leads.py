@@ -6,11 +6,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kehu.core.collation import key_field
 from kehu.core.countries import country_choices
 from kehu.core.models import GatedModel, NameSortedModel
 
 
 class Lead(NameSortedModel, GatedModel):
+    LINKED_SORTS = {"owner": "owner_sort"}
+
     class Status(models.TextChoices):
         NEW = "new", pgettext_lazy("lead status", "New")
         WORKING = "working", _("Working")
@@ -35,6 +38,7 @@ class Lead(NameSortedModel, GatedModel):
     description = models.TextField(_("description"), blank=True)
     disqualify_reason = models.CharField(_("disqualification reason"), max_length=40, blank=True)
     disqualify_note = models.CharField(_("note"), max_length=300, blank=True)
+    owner_sort = key_field(_("owner sort key"))
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
     converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
     converted_customer = models.ForeignKey(
@@ -63,6 +67,7 @@ class Lead(NameSortedModel, GatedModel):
             models.Index(fields=["status", "updated_at", "id"], name="lead_status_upd_idx"),
             models.Index(fields=["updated_at", "id"], name="lead_updated_idx"),
             models.Index(fields=["name_sort", "id"], name="lead_name_sort_idx"),
+            models.Index(fields=["owner_sort", "id"], name="lead_owner_sort_idx"),
             models.Index(fields=["team", "created_at"], name="lead_team_created_idx"),  # funnel of a team
             models.Index(fields=["email"], name="lead_email_idx"),
             models.Index(fields=["phone"], name="lead_phone_idx"),

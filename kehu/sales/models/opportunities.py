@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kehu.core.collation import key_field
 from kehu.core.models import GatedModel, NameSortedModel
 from kehu.sales.models.leads import Lead
 from kehu.sales.models.pipelines import Pipeline, Stage
@@ -17,6 +18,8 @@ from kehu.sales.models.products import Product
 
 
 class Opportunity(NameSortedModel, GatedModel):
+    LINKED_SORTS = {"owner": "owner_sort", "customer": "customer_sort"}
+
     """A deal in a pipeline. `status`, `max_stage_order` and `stage_entered_at` are kept by the stage service
     from the stage history, so funnel and board queries read one table."""
 
@@ -67,6 +70,8 @@ class Opportunity(NameSortedModel, GatedModel):
     loss_reason = models.CharField(_("loss reason"), max_length=40, blank=True)
     loss_note = models.CharField(_("loss note"), max_length=300, blank=True)
     next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    owner_sort = key_field(_("owner sort key"))
+    customer_sort = key_field(_("customer sort key"))
     description = models.TextField(_("description"), blank=True)
     external_ref = models.CharField(_("external reference"), max_length=60, blank=True)
 
@@ -88,6 +93,8 @@ class Opportunity(NameSortedModel, GatedModel):
             models.Index(fields=["status", "updated_at", "id"], name="opp_status_upd_idx"),
             models.Index(fields=["updated_at", "id"], name="opp_updated_idx"),
             models.Index(fields=["name_sort", "id"], name="opp_name_sort_idx"),
+            models.Index(fields=["owner_sort", "id"], name="opp_owner_sort_idx"),
+            models.Index(fields=["customer_sort", "id"], name="opp_customer_sort_idx"),
             # funnel, forecast and the board's Won / Lost totals: deals started / closed in a period, per pipeline
             # or team; on PostgreSQL the included columns answer the grouped reports from the index alone
             models.Index(fields=["pipeline", "started_on"], name="opp_pipeline_started_idx"),
