@@ -68,21 +68,22 @@ def fill(objs: Iterable[Any], links: Iterable[str] | None = None) -> None:
 
 
 @cache
-def linkers(model: type[models.Model]) -> tuple[tuple[type[models.Model], str, str], ...]:
-    """(model, link, column) of every record that keeps a copy of `model`'s key (`LINKED_SORTS`)."""
+def linkers(label: str) -> tuple[tuple[type[models.Model], str, str], ...]:
+    """(model, link, column) of every record that keeps a copy of the key of the model `label` names."""
     from django.apps import apps
 
     out = []
     for other in apps.get_models():
         for fk, column in getattr(other, "LINKED_SORTS", {}).items():
-            if other._meta.get_field(fk).related_model is model:
+            target: Any = other._meta.get_field(fk).related_model
+            if target._meta.label == label:
                 out.append((other, fk, column))
     return tuple(out)
 
 
 def propagate(obj: Any) -> None:
     """`obj`'s key changed (a customer or a user renamed): the records linking to it take the new copy."""
-    for other, fk, column in linkers(type(obj)):
+    for other, fk, column in linkers(obj._meta.label):
         other._base_manager.filter(**{fk: obj.pk}).update(**{column: obj.name_sort})
 
 

@@ -3,7 +3,8 @@ field definitions, pick lists, saved views and idempotency records."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from typing import Any, Self
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -69,6 +70,7 @@ class NameSortedModel(models.Model):
     LINKED_SORTS: dict[str, str] = {}  # link → column keeping a copy of the linked record's key
 
     name_sort = models.CharField(_("sort key"), max_length=200, default="", editable=False)
+    _stored_name_sort: str | None = None  # the key as read from the database, to tell a rename on save
 
     class Meta:
         abstract = True
@@ -84,15 +86,14 @@ class NameSortedModel(models.Model):
             extra |= {column for fk, column in self.LINKED_SORTS.items() if fk in written}
             kwargs["update_fields"] = {*update_fields, *extra}
         super().save(*args, **kwargs)
-        stored = getattr(self, "_stored_name_sort", None)
-        if stored is not None and stored != self.name_sort:
+        if self._stored_name_sort is not None and self._stored_name_sort != self.name_sort:
             collation.propagate(self)
         self._stored_name_sort = self.name_sort
 
     @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> Any:
-        obj = super().from_db(db, field_names, values)
-        obj._stored_name_sort = obj.__dict__.get("name_sort")  # to tell a rename on save
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any) -> Self:
+        obj = super().from_db(db, field_names, values, **kwargs)
+        obj._stored_name_sort = obj.__dict__.get("name_sort")
         return obj
 
 
