@@ -59,7 +59,10 @@ def fill(objs: Iterable[Any], links: Iterable[str] | None = None) -> None:
         for obj in objs:
             related = field.get_cached_value(obj, None) if field.is_cached(obj) else None
             if related is not None and related.pk is not None:
-                loaded[related.pk] = related.name_sort
+                # a record built in memory (not read) may lack its key: made from its name, else read below
+                key = related.name_sort or sort_key(sort_source(related, related.SORT_SOURCES))
+                if key:
+                    loaded[related.pk] = key
         wanted = {getattr(o, field.attname) for o in objs} - {None} - set(loaded)
         if wanted:
             loaded.update(field.related_model._base_manager.filter(pk__in=wanted).values_list("pk", "name_sort"))

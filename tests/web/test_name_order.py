@@ -155,3 +155,18 @@ def test_the_upgrade_copies_linked_keys(users: dict) -> None:
     loose.refresh_from_db()
     assert (contact.customer_sort, contact.owner_sort) == ("ningbohaigangwuliu", rep.name_sort)
     assert loose.customer_sort == ""
+
+
+def test_a_link_to_a_record_built_in_memory_still_copies_its_key(users: dict) -> None:
+    """The bulk paths (demo, imports) link records built in memory: the copy is made from the name they carry,
+    or read when they carry none."""
+    from kehu.core import collation
+    from kehu.customers.models import Contact
+
+    rep = users["rep"]
+    saved = make_customer(rep, "宁波海港物流")
+    named = Contact(name="张伟", owner=rep, customer=Customer(pk=saved.pk, name=saved.name))
+    bare = Contact(name="李娜", owner=rep, customer=Customer(pk=saved.pk))
+    collation.fill([named, bare])
+    assert named.customer_sort == bare.customer_sort == "ningbohaigangwuliu"
+    assert named.owner_sort == rep.name_sort != ""
