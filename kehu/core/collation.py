@@ -20,9 +20,8 @@ from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from typing import Any
 
-from django.db import models
-from django.db.models import F, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import connection, models
+from django.db.models import F
 
 SORT_KEY_LENGTH = 200
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -114,26 +113,40 @@ def sort_expression(model: type[models.Model], name: str) -> Any:
     return None
 
 
-def backfill(model: type[models.Model], sources: Sequence[str], batch_size: int = 2000) -> int:
-    """Fill `name_sort` of every existing row (a migration's step; historical models lack the mixin's save).
-    Reads and writes in primary-key batches, so a million rows never sit in memory at once."""
+def backfill(
+    model: type[models.Model],
+    sources: Sequence[str],
+    links: dict[str, Sequence[str]] | None = None,
+    batch_size: int = 5000,
+) -> int:
+    """Write the keys of every existing row: `name_sort` from `sources`, and each column of `links` from the
+    linked record's sources through the link (`{"owner_sort": ("owner__display_name", "owner__username")}`).
+    A migration's step (historical models lack the mixin's save). Keys are made in Python and each row is
+    written once, in primary-key batches with one statement per row: an UPDATE with a CASE per batch (what
+    `bulk_update` sends) compared every id with every other and ran three times slower on a million rows."""
+    links = links or {}
+    columns = ["name_sort", *links]
+    qn = connection.ops.quote_name
+    assignments = ", ".join(f"{qn(c)} = %s" for c in columns)
+    # identifiers from the model's own metadata; every value is a parameter
+    sql = f"UPDATE {qn(model._meta.db_table)} SET {assignments} WHERE {qn(model._meta.pk.column)} = %s"  # noqa: S608
+    paths = [list(p) for p in links.values()]
+    fields = [*sources, *(f for p in paths for f in p)]
     done, last = 0, 0
     manager = model._base_manager
     while True:
-        rows = list(manager.filter(pk__gt=last).order_by("pk").values_list("pk", *sources)[:batch_size])
+        rows = list(manager.filter(pk__gt=last).order_by("pk").values_list("pk", *fields)[:batch_size])
         if not rows:
             return done
-        objs = []
+        params = []
         for pk, *values in rows:
-            obj = model(pk=pk)
-            obj.name_sort = sort_key(next((v for v in values if v), ""))  # type: ignore[attr-defined]
-            objs.append(obj)
-        manager.bulk_update(objs, ["name_sort"], batch_size=batch_size)
+            keys = [sort_key(next((v for v in values[: len(sources)] if v), ""))]
+            at = len(sources)
+            for p in paths:
+                keys.append(sort_key(next((v for v in values[at : at + len(p)] if v), "")))
+                at += len(p)
+            params.append([*keys, pk])
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
         done += len(rows)
         last = rows[-1][0]
-
-
-def backfill_linked(model: type[models.Model], fk: str, column: str, target: type[models.Model]) -> int:
-    """Copy the linked record's key into `column` for every existing row: one UPDATE with a subquery."""
-    key = target._base_manager.filter(pk=OuterRef(f"{fk}_id")).values("name_sort")[:1]
-    return model._base_manager.update(**{column: Coalesce(Subquery(key), Value(""))})

@@ -141,20 +141,19 @@ def test_sorts_by_a_linked_name_follow_renames_and_reassignments(users: dict, lo
     assert order("/customers/?sort=-owner") == [hz.pk, acme.pk]
 
 
-def test_the_upgrade_copies_linked_keys(users: dict) -> None:
-    from kehu.core.collation import backfill_linked
+def test_the_upgrade_writes_the_keys_and_copies_of_existing_rows(users: dict) -> None:
     from kehu.customers.models import Contact
 
     rep = users["rep"]
     contact = make_contact(rep, "张伟", customer=make_customer(rep, "宁波海港物流"))
     loose = make_contact(rep, "王芳")
-    Contact.objects.update(customer_sort="", owner_sort="")  # rows written before the copies existed
-    backfill_linked(Contact, "customer", "customer_sort", Customer)
-    backfill_linked(Contact, "owner", "owner_sort", User)
+    Contact.objects.update(name_sort="", customer_sort="", owner_sort="")  # rows written before the keys existed
+    links = {"owner_sort": ("owner__display_name", "owner__username"), "customer_sort": ("customer__name",)}
+    assert backfill(Contact, ("name",), links, batch_size=1) == 2
     contact.refresh_from_db()
     loose.refresh_from_db()
-    assert (contact.customer_sort, contact.owner_sort) == ("ningbohaigangwuliu", rep.name_sort)
-    assert loose.customer_sort == ""
+    assert (contact.name_sort, contact.customer_sort, contact.owner_sort) == ("zhangwei", "ningbohaigangwuliu", "rep")
+    assert (loose.name_sort, loose.customer_sort) == ("wangfang", "")
 
 
 def test_a_link_to_a_record_built_in_memory_still_copies_its_key(users: dict) -> None:

@@ -6,72 +6,92 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('core', '0001_initial'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("core", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='event',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor'),
+            model_name="event",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="actor",
+            ),
         ),
         migrations.AddField(
-            model_name='event',
-            name='content_type',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype'),
+            model_name="event",
+            name="content_type",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="contenttypes.contenttype"
+            ),
         ),
         migrations.AddField(
-            model_name='event',
-            name='parent_type',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype'),
+            model_name="event",
+            name="parent_type",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="contenttypes.contenttype",
+            ),
         ),
         migrations.AddField(
-            model_name='idempotencyrecord',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="idempotencyrecord",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddConstraint(
-            model_name='picklistoption',
-            constraint=models.UniqueConstraint(fields=('list', 'value'), name='picklist_value_uniq'),
+            model_name="picklistoption",
+            constraint=models.UniqueConstraint(fields=("list", "value"), name="picklist_value_uniq"),
         ),
         migrations.AddField(
-            model_name='savedview',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_views', to=settings.AUTH_USER_MODEL),
+            model_name="savedview",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="saved_views", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='searchentry',
-            name='content_type',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contenttypes.contenttype'),
+            model_name="searchentry",
+            name="content_type",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="contenttypes.contenttype"
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['content_type', 'object_id', 'id'], name='event_object_idx'),
+            model_name="event",
+            index=models.Index(fields=["content_type", "object_id", "id"], name="event_object_idx"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['parent_type', 'parent_id', 'id'], name='event_parent_idx'),
+            model_name="event",
+            index=models.Index(fields=["parent_type", "parent_id", "id"], name="event_parent_idx"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['actor', 'id'], name='event_actor_idx'),
+            model_name="event",
+            index=models.Index(fields=["actor", "id"], name="event_actor_idx"),
         ),
         migrations.AddConstraint(
-            model_name='idempotencyrecord',
-            constraint=models.UniqueConstraint(fields=('user', 'key'), name='idempotency_key_uniq'),
+            model_name="idempotencyrecord",
+            constraint=models.UniqueConstraint(fields=("user", "key"), name="idempotency_key_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='savedview',
-            constraint=models.UniqueConstraint(fields=('user', 'object_type', 'name'), name='savedview_name_uniq'),
+            model_name="savedview",
+            constraint=models.UniqueConstraint(fields=("user", "object_type", "name"), name="savedview_name_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='searchentry',
-            constraint=models.UniqueConstraint(fields=('content_type', 'object_id'), name='searchentry_object_uniq'),
+            model_name="searchentry",
+            constraint=models.UniqueConstraint(fields=("content_type", "object_id"), name="searchentry_object_uniq"),
         ),
     ]

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0006_search_statistics'),
+        ("core", "0006_search_statistics"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='picklistoption',
-            name='list',
-            field=models.CharField(choices=[('industry', 'Industry'), ('source', 'Source channel'), ('disqualify_reason', 'Disqualification reason'), ('loss_reason', 'Loss reason')], max_length=32, verbose_name='pick list'),
+            model_name="picklistoption",
+            name="list",
+            field=models.CharField(
+                choices=[
+                    ("industry", "Industry"),
+                    ("source", "Source channel"),
+                    ("disqualify_reason", "Disqualification reason"),
+                    ("loss_reason", "Loss reason"),
+                ],
+                max_length=32,
+                verbose_name="pick list",
+            ),
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0011_token_verbs'),
+        ("core", "0011_token_verbs"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='job',
-            name='kind',
-            field=models.CharField(choices=[('export', 'Export'), ('bulk', 'Bulk change'), ('stage_reach', 'Recount furthest stages')], max_length=20, verbose_name='kind'),
+            model_name="job",
+            name="kind",
+            field=models.CharField(
+                choices=[("export", "Export"), ("bulk", "Bulk change"), ("stage_reach", "Recount furthest stages")],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
     ]

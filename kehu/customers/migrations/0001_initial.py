@@ -4,105 +4,198 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='last changed')),
-                ('custom', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('title', models.CharField(blank=True, max_length=120, verbose_name='job title')),
-                ('department', models.CharField(blank=True, max_length=120, verbose_name='department')),
-                ('gender', models.CharField(blank=True, choices=[('f', 'Female'), ('m', 'Male')], max_length=1, verbose_name='gender')),
-                ('birthday', models.DateField(blank=True, null=True, verbose_name='birthday')),
-                ('is_primary', models.BooleanField(default=False, verbose_name='primary contact')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="last changed")),
+                ("custom", models.JSONField(blank=True, default=dict, verbose_name="custom fields")),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("title", models.CharField(blank=True, max_length=120, verbose_name="job title")),
+                ("department", models.CharField(blank=True, max_length=120, verbose_name="department")),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True, choices=[("f", "Female"), ("m", "Male")], max_length=1, verbose_name="gender"
+                    ),
+                ),
+                ("birthday", models.DateField(blank=True, null=True, verbose_name="birthday")),
+                ("is_primary", models.BooleanField(default=False, verbose_name="primary contact")),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
             ],
             options={
-                'verbose_name': 'contact',
-                'verbose_name_plural': 'contacts',
+                "verbose_name": "contact",
+                "verbose_name_plural": "contacts",
             },
         ),
         migrations.CreateModel(
-            name='ContactChannel',
+            name="ContactChannel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('email', 'E-mail'), ('phone', 'Phone'), ('wechat', 'WeChat'), ('whatsapp', 'WhatsApp'), ('linkedin', 'LinkedIn'), ('wecom', 'WeCom'), ('qq', 'QQ'), ('dingtalk', 'DingTalk')], max_length=16, verbose_name='kind')),
-                ('value', models.CharField(max_length=200, verbose_name='value')),
-                ('normalized', models.CharField(editable=False, max_length=200)),
-                ('label', models.CharField(blank=True, max_length=40, verbose_name='label')),
-                ('is_primary', models.BooleanField(default=False, verbose_name='primary')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("email", "E-mail"),
+                            ("phone", "Phone"),
+                            ("wechat", "WeChat"),
+                            ("whatsapp", "WhatsApp"),
+                            ("linkedin", "LinkedIn"),
+                            ("wecom", "WeCom"),
+                            ("qq", "QQ"),
+                            ("dingtalk", "DingTalk"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("value", models.CharField(max_length=200, verbose_name="value")),
+                ("normalized", models.CharField(editable=False, max_length=200)),
+                ("label", models.CharField(blank=True, max_length=40, verbose_name="label")),
+                ("is_primary", models.BooleanField(default=False, verbose_name="primary")),
             ],
             options={
-                'verbose_name': 'channel',
-                'verbose_name_plural': 'channels',
-                'ordering': ['kind', '-is_primary', 'id'],
+                "verbose_name": "channel",
+                "verbose_name_plural": "channels",
+                "ordering": ["kind", "-is_primary", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='last changed')),
-                ('custom', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('kind', models.CharField(choices=[('company', 'Company'), ('individual', 'Individual')], default='company', max_length=16, verbose_name='kind')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('uscc', models.CharField(blank=True, help_text='统一社会信用代码, 18 characters, for companies registered in mainland China.', max_length=18, verbose_name='unified social credit code')),
-                ('lifecycle_stage', models.CharField(choices=[('prospect', 'Prospect'), ('new', 'New customer'), ('retained', 'Retained'), ('at_risk', 'At risk'), ('lost', 'Lost'), ('won_back', 'Won back')], default='prospect', max_length=16, verbose_name='lifecycle stage')),
-                ('stage_changed_at', models.DateTimeField(blank=True, null=True, verbose_name='stage since')),
-                ('source', models.CharField(blank=True, max_length=40, verbose_name='source channel')),
-                ('industry', models.CharField(blank=True, max_length=40, verbose_name='industry')),
-                ('size_tier', models.CharField(blank=True, choices=[('large', 'Large'), ('medium', 'Medium'), ('small', 'Small'), ('micro', 'Micro')], max_length=16, verbose_name='size')),
-                ('country', models.CharField(blank=True, help_text='ISO code, e.g. CN', max_length=2, verbose_name='country')),
-                ('province', models.CharField(blank=True, max_length=60, verbose_name='province / state')),
-                ('city', models.CharField(blank=True, max_length=60, verbose_name='city')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='address')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('credit_limit', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='credit limit')),
-                ('payment_terms', models.CharField(blank=True, max_length=100, verbose_name='payment terms')),
-                ('bank_account', models.CharField(blank=True, max_length=60, verbose_name='bank account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="last changed")),
+                ("custom", models.JSONField(blank=True, default=dict, verbose_name="custom fields")),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("company", "Company"), ("individual", "Individual")],
+                        default="company",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "uscc",
+                    models.CharField(
+                        blank=True,
+                        help_text="统一社会信用代码, 18 characters, for companies registered in mainland China.",
+                        max_length=18,
+                        verbose_name="unified social credit code",
+                    ),
+                ),
+                (
+                    "lifecycle_stage",
+                    models.CharField(
+                        choices=[
+                            ("prospect", "Prospect"),
+                            ("new", "New customer"),
+                            ("retained", "Retained"),
+                            ("at_risk", "At risk"),
+                            ("lost", "Lost"),
+                            ("won_back", "Won back"),
+                        ],
+                        default="prospect",
+                        max_length=16,
+                        verbose_name="lifecycle stage",
+                    ),
+                ),
+                ("stage_changed_at", models.DateTimeField(blank=True, null=True, verbose_name="stage since")),
+                ("source", models.CharField(blank=True, max_length=40, verbose_name="source channel")),
+                ("industry", models.CharField(blank=True, max_length=40, verbose_name="industry")),
+                (
+                    "size_tier",
+                    models.CharField(
+                        blank=True,
+                        choices=[("large", "Large"), ("medium", "Medium"), ("small", "Small"), ("micro", "Micro")],
+                        max_length=16,
+                        verbose_name="size",
+                    ),
+                ),
+                (
+                    "country",
+                    models.CharField(blank=True, help_text="ISO code, e.g. CN", max_length=2, verbose_name="country"),
+                ),
+                ("province", models.CharField(blank=True, max_length=60, verbose_name="province / state")),
+                ("city", models.CharField(blank=True, max_length=60, verbose_name="city")),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="address")),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "credit_limit",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=14, null=True, verbose_name="credit limit"
+                    ),
+                ),
+                ("payment_terms", models.CharField(blank=True, max_length=100, verbose_name="payment terms")),
+                ("bank_account", models.CharField(blank=True, max_length=60, verbose_name="bank account")),
             ],
             options={
-                'verbose_name': 'customer',
-                'verbose_name_plural': 'customers',
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
             },
         ),
         migrations.CreateModel(
-            name='LifecycleChange',
+            name="LifecycleChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_stage', models.CharField(blank=True, choices=[('prospect', 'Prospect'), ('new', 'New customer'), ('retained', 'Retained'), ('at_risk', 'At risk'), ('lost', 'Lost'), ('won_back', 'Won back')], max_length=16)),
-                ('to_stage', models.CharField(choices=[('prospect', 'Prospect'), ('new', 'New customer'), ('retained', 'Retained'), ('at_risk', 'At risk'), ('lost', 'Lost'), ('won_back', 'Won back')], max_length=16)),
-                ('changed_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_stage",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("prospect", "Prospect"),
+                            ("new", "New customer"),
+                            ("retained", "Retained"),
+                            ("at_risk", "At risk"),
+                            ("lost", "Lost"),
+                            ("won_back", "Won back"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "to_stage",
+                    models.CharField(
+                        choices=[
+                            ("prospect", "Prospect"),
+                            ("new", "New customer"),
+                            ("retained", "Retained"),
+                            ("at_risk", "At risk"),
+                            ("lost", "Lost"),
+                            ("won_back", "Won back"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("changed_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['changed_at', 'id'],
+                "ordering": ["changed_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, unique=True, verbose_name='name')),
-                ('color', models.CharField(default='secondary', max_length=16, verbose_name='colour')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=40, unique=True, verbose_name="name")),
+                ("color", models.CharField(default="secondary", max_length=16, verbose_name="colour")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'tag',
-                'verbose_name_plural': 'tags',
-                'ordering': ['name'],
+                "verbose_name": "tag",
+                "verbose_name_plural": "tags",
+                "ordering": ["name"],
             },
         ),
     ]

@@ -6,115 +6,161 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('users', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("users", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contact',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
+            model_name="contact",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="owner",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.team', verbose_name='team'),
+            model_name="contact",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="users.team",
+                verbose_name="team",
+            ),
         ),
         migrations.AddField(
-            model_name='contactchannel',
-            name='contact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='channels', to='customers.contact'),
+            model_name="contactchannel",
+            name="contact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="channels", to="customers.contact"
+            ),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
+            model_name="customer",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="owner",
+            ),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.team', verbose_name='team'),
+            model_name="customer",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="users.team",
+                verbose_name="team",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='customer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='contacts', to='customers.customer', verbose_name='customer'),
+            model_name="contact",
+            name="customer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="contacts",
+                to="customers.customer",
+                verbose_name="customer",
+            ),
         ),
         migrations.AddField(
-            model_name='lifecyclechange',
-            name='changed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="lifecyclechange",
+            name="changed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='lifecyclechange',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lifecycle_changes', to='customers.customer'),
+            model_name="lifecyclechange",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="lifecycle_changes", to="customers.customer"
+            ),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='tags',
-            field=models.ManyToManyField(blank=True, related_name='customers', to='customers.tag', verbose_name='tags'),
+            model_name="customer",
+            name="tags",
+            field=models.ManyToManyField(blank=True, related_name="customers", to="customers.tag", verbose_name="tags"),
         ),
         migrations.AddIndex(
-            model_name='contactchannel',
-            index=models.Index(fields=['kind', 'normalized'], name='channel_lookup_idx'),
+            model_name="contactchannel",
+            index=models.Index(fields=["kind", "normalized"], name="channel_lookup_idx"),
         ),
         migrations.AddConstraint(
-            model_name='contactchannel',
-            constraint=models.UniqueConstraint(fields=('contact', 'kind', 'normalized'), name='channel_contact_uniq'),
+            model_name="contactchannel",
+            constraint=models.UniqueConstraint(fields=("contact", "kind", "normalized"), name="channel_contact_uniq"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['customer', 'id'], name='contact_customer_idx'),
+            model_name="contact",
+            index=models.Index(fields=["customer", "id"], name="contact_customer_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['team', 'updated_at', 'id'], name='contact_team_upd_idx'),
+            model_name="contact",
+            index=models.Index(fields=["team", "updated_at", "id"], name="contact_team_upd_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['owner', 'updated_at', 'id'], name='contact_owner_upd_idx'),
+            model_name="contact",
+            index=models.Index(fields=["owner", "updated_at", "id"], name="contact_owner_upd_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['updated_at', 'id'], name='contact_updated_idx'),
+            model_name="contact",
+            index=models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['name', 'id'], name='contact_name_idx'),
+            model_name="contact",
+            index=models.Index(fields=["name", "id"], name="contact_name_idx"),
         ),
         migrations.AddIndex(
-            model_name='lifecyclechange',
-            index=models.Index(fields=['to_stage', 'changed_at'], name='lifecycle_to_idx'),
+            model_name="lifecyclechange",
+            index=models.Index(fields=["to_stage", "changed_at"], name="lifecycle_to_idx"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['team', 'lifecycle_stage', 'updated_at', 'id'], name='customer_team_stage_idx'),
+            model_name="customer",
+            index=models.Index(fields=["team", "lifecycle_stage", "updated_at", "id"], name="customer_team_stage_idx"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['owner', 'lifecycle_stage', 'updated_at', 'id'], name='customer_owner_stage_idx'),
+            model_name="customer",
+            index=models.Index(
+                fields=["owner", "lifecycle_stage", "updated_at", "id"], name="customer_owner_stage_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['lifecycle_stage', 'updated_at', 'id'], name='customer_stage_upd_idx'),
+            model_name="customer",
+            index=models.Index(fields=["lifecycle_stage", "updated_at", "id"], name="customer_stage_upd_idx"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['updated_at', 'id'], name='customer_updated_idx'),
+            model_name="customer",
+            index=models.Index(fields=["updated_at", "id"], name="customer_updated_idx"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['name', 'id'], name='customer_name_idx'),
+            model_name="customer",
+            index=models.Index(fields=["name", "id"], name="customer_name_idx"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['created_at', 'id'], name='customer_created_idx'),
+            model_name="customer",
+            index=models.Index(fields=["created_at", "id"], name="customer_created_idx"),
         ),
     ]

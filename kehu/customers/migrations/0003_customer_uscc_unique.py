@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0002_initial'),
-        ('users', '0002_seed_roles'),
+        ("customers", "0002_initial"),
+        ("users", "0002_seed_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(condition=models.Q(('uscc', ''), _negated=True), fields=('uscc',), name='customer_uscc_uniq', violation_error_code='unique', violation_error_message='Another customer already has this unified social credit code.'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("uscc", ""), _negated=True),
+                fields=("uscc",),
+                name="customer_uscc_uniq",
+                violation_error_code="unique",
+                violation_error_message="Another customer already has this unified social credit code.",
+            ),
         ),
     ]

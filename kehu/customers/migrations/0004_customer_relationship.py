@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0003_customer_uscc_unique'),
+        ("customers", "0003_customer_uscc_unique"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='relationship',
-            field=models.CharField(choices=[('customer', 'Customer'), ('partner', 'Partner'), ('supplier', 'Supplier')], default='customer', max_length=10, verbose_name='relationship'),
+            model_name="customer",
+            name="relationship",
+            field=models.CharField(
+                choices=[("customer", "Customer"), ("partner", "Partner"), ("supplier", "Supplier")],
+                default="customer",
+                max_length=10,
+                verbose_name="relationship",
+            ),
         ),
     ]

@@ -5,20 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0005_country_choices'),
-        ('users', '0004_sales_manager_targets_team_scope'),
+        ("customers", "0005_country_choices"),
+        ("users", "0004_sales_manager_targets_team_scope"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['city', 'id'], name='customer_city_idx'),
+            model_name="customer",
+            index=models.Index(fields=["city", "id"], name="customer_city_idx"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['industry', 'id'], name='customer_industry_idx'),
+            model_name="customer",
+            index=models.Index(fields=["industry", "id"], name="customer_industry_idx"),
         ),
     ]

@@ -5,45 +5,86 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
+        ("customers", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Lead',
+            name="Lead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='last changed')),
-                ('custom', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('company', models.CharField(blank=True, max_length=200, verbose_name='company')),
-                ('title', models.CharField(blank=True, max_length=120, verbose_name='job title')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('phone', models.CharField(blank=True, help_text='Stored in international form.', max_length=32, verbose_name='phone')),
-                ('wechat', models.CharField(blank=True, max_length=60, verbose_name='WeChat')),
-                ('status', models.CharField(choices=[('new', 'New'), ('working', 'Working'), ('qualified', 'Qualified'), ('disqualified', 'Disqualified'), ('converted', 'Converted')], default='new', max_length=16, verbose_name='status')),
-                ('source', models.CharField(blank=True, max_length=40, verbose_name='source channel')),
-                ('industry', models.CharField(blank=True, max_length=40, verbose_name='industry')),
-                ('country', models.CharField(blank=True, max_length=2, verbose_name='country')),
-                ('province', models.CharField(blank=True, max_length=60, verbose_name='province / state')),
-                ('city', models.CharField(blank=True, max_length=60, verbose_name='city')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('disqualify_reason', models.CharField(blank=True, max_length=40, verbose_name='disqualification reason')),
-                ('disqualify_note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('assigned_at', models.DateTimeField(blank=True, null=True, verbose_name='assigned')),
-                ('converted_at', models.DateTimeField(blank=True, null=True, verbose_name='converted')),
-                ('converted_contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='customers.contact', verbose_name='contact')),
-                ('converted_customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='customers.customer', verbose_name='customer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="last changed")),
+                ("custom", models.JSONField(blank=True, default=dict, verbose_name="custom fields")),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("company", models.CharField(blank=True, max_length=200, verbose_name="company")),
+                ("title", models.CharField(blank=True, max_length=120, verbose_name="job title")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True, help_text="Stored in international form.", max_length=32, verbose_name="phone"
+                    ),
+                ),
+                ("wechat", models.CharField(blank=True, max_length=60, verbose_name="WeChat")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("working", "Working"),
+                            ("qualified", "Qualified"),
+                            ("disqualified", "Disqualified"),
+                            ("converted", "Converted"),
+                        ],
+                        default="new",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=40, verbose_name="source channel")),
+                ("industry", models.CharField(blank=True, max_length=40, verbose_name="industry")),
+                ("country", models.CharField(blank=True, max_length=2, verbose_name="country")),
+                ("province", models.CharField(blank=True, max_length=60, verbose_name="province / state")),
+                ("city", models.CharField(blank=True, max_length=60, verbose_name="city")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "disqualify_reason",
+                    models.CharField(blank=True, max_length=40, verbose_name="disqualification reason"),
+                ),
+                ("disqualify_note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("assigned_at", models.DateTimeField(blank=True, null=True, verbose_name="assigned")),
+                ("converted_at", models.DateTimeField(blank=True, null=True, verbose_name="converted")),
+                (
+                    "converted_contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="leads",
+                        to="customers.contact",
+                        verbose_name="contact",
+                    ),
+                ),
+                (
+                    "converted_customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="leads",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lead',
-                'verbose_name_plural': 'leads',
+                "verbose_name": "lead",
+                "verbose_name_plural": "leads",
             },
         ),
     ]

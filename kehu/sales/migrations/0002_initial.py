@@ -6,48 +6,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('sales', '0001_initial'),
-        ('users', '0001_initial'),
+        ("sales", "0001_initial"),
+        ("users", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lead',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
+            model_name="lead",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="owner",
+            ),
         ),
         migrations.AddField(
-            model_name='lead',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.team', verbose_name='team'),
+            model_name="lead",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="users.team",
+                verbose_name="team",
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['owner', 'status', 'updated_at', 'id'], name='lead_owner_status_idx'),
+            model_name="lead",
+            index=models.Index(fields=["owner", "status", "updated_at", "id"], name="lead_owner_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['team', 'status', 'updated_at', 'id'], name='lead_team_status_idx'),
+            model_name="lead",
+            index=models.Index(fields=["team", "status", "updated_at", "id"], name="lead_team_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['status', 'updated_at', 'id'], name='lead_status_upd_idx'),
+            model_name="lead",
+            index=models.Index(fields=["status", "updated_at", "id"], name="lead_status_upd_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['updated_at', 'id'], name='lead_updated_idx'),
+            model_name="lead",
+            index=models.Index(fields=["updated_at", "id"], name="lead_updated_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['email'], name='lead_email_idx'),
+            model_name="lead",
+            index=models.Index(fields=["email"], name="lead_email_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['phone'], name='lead_phone_idx'),
+            model_name="lead",
+            index=models.Index(fields=["phone"], name="lead_phone_idx"),
         ),
     ]

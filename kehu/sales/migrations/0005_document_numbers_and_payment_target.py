@@ -5,30 +5,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0004_customer_relationship'),
-        ('sales', '0004_seed_pipelines'),
-        ('users', '0003_seed_sales_roles'),
+        ("customers", "0004_customer_relationship"),
+        ("sales", "0004_seed_pipelines"),
+        ("users", "0003_seed_sales_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DocumentCounter',
+            name="DocumentCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=10)),
-                ('year', models.PositiveSmallIntegerField()),
-                ('last', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=10)),
+                ("year", models.PositiveSmallIntegerField()),
+                ("last", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('contract__isnull', True), ('sales_order__isnull', False)), models.Q(('contract__isnull', False), ('sales_order__isnull', True)), _connector='OR'), name='payment_order_xor_contract'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("contract__isnull", True), ("sales_order__isnull", False)),
+                    models.Q(("contract__isnull", False), ("sales_order__isnull", True)),
+                    _connector="OR",
+                ),
+                name="payment_order_xor_contract",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='documentcounter',
-            constraint=models.UniqueConstraint(fields=('kind', 'year'), name='documentcounter_kind_year_uniq'),
+            model_name="documentcounter",
+            constraint=models.UniqueConstraint(fields=("kind", "year"), name="documentcounter_kind_year_uniq"),
         ),
     ]

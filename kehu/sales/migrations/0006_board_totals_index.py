@@ -5,17 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0004_customer_relationship'),
-        ('sales', '0005_document_numbers_and_payment_target'),
-        ('users', '0003_seed_sales_roles'),
+        ("customers", "0004_customer_relationship"),
+        ("sales", "0005_document_numbers_and_payment_target"),
+        ("users", "0003_seed_sales_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['pipeline', 'stage'], include=('amount', 'probability'), name='opp_open_totals_idx'),
+            model_name="opportunity",
+            index=models.Index(
+                condition=models.Q(("status", "open")),
+                fields=["pipeline", "stage"],
+                include=("amount", "probability"),
+                name="opp_open_totals_idx",
+            ),
         ),
     ]

@@ -5,33 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0004_customer_relationship'),
-        ('sales', '0006_board_totals_index'),
-        ('users', '0003_seed_sales_roles'),
+        ("customers", "0004_customer_relationship"),
+        ("sales", "0006_board_totals_index"),
+        ("users", "0003_seed_sales_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='opportunity',
-            name='opp_open_totals_idx',
+            model_name="opportunity",
+            name="opp_open_totals_idx",
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['team', 'created_at'], name='lead_team_created_idx'),
+            model_name="lead",
+            index=models.Index(fields=["team", "created_at"], name="lead_team_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['pipeline', 'stage'], include=('currency', 'amount', 'probability'), name='opp_open_totals_idx'),
+            model_name="opportunity",
+            index=models.Index(
+                condition=models.Q(("status", "open")),
+                fields=["pipeline", "stage"],
+                include=("currency", "amount", "probability"),
+                name="opp_open_totals_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['team', 'started_on'], name='opp_team_started_idx'),
+            model_name="opportunity",
+            index=models.Index(fields=["team", "started_on"], name="opp_team_started_idx"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['team', 'closed_on'], name='opp_team_closed_idx'),
+            model_name="opportunity",
+            index=models.Index(fields=["team", "closed_on"], name="opp_team_closed_idx"),
         ),
     ]

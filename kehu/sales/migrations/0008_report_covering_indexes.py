@@ -5,37 +5,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0004_customer_relationship'),
-        ('sales', '0007_report_indexes'),
-        ('users', '0003_seed_sales_roles'),
+        ("customers", "0004_customer_relationship"),
+        ("sales", "0007_report_indexes"),
+        ("users", "0003_seed_sales_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='opportunity',
-            name='opp_pipeline_closed_idx',
+            model_name="opportunity",
+            name="opp_pipeline_closed_idx",
         ),
         migrations.RemoveIndex(
-            model_name='opportunity',
-            name='opp_team_started_idx',
+            model_name="opportunity",
+            name="opp_team_started_idx",
         ),
         migrations.RemoveIndex(
-            model_name='opportunity',
-            name='opp_team_closed_idx',
+            model_name="opportunity",
+            name="opp_team_closed_idx",
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['pipeline', 'closed_on'], include=('stage', 'status', 'currency', 'amount', 'probability'), name='opp_pipeline_closed_idx'),
+            model_name="opportunity",
+            index=models.Index(
+                fields=["pipeline", "closed_on"],
+                include=("stage", "status", "currency", "amount", "probability"),
+                name="opp_pipeline_closed_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['team', 'started_on'], include=('pipeline', 'status', 'max_stage_order', 'currency'), name='opp_team_started_idx'),
+            model_name="opportunity",
+            index=models.Index(
+                fields=["team", "started_on"],
+                include=("pipeline", "status", "max_stage_order", "currency"),
+                name="opp_team_started_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['team', 'closed_on'], include=('status', 'currency', 'pipeline', 'max_stage_order', 'amount', 'started_on', 'owner'), name='opp_team_closed_idx'),
+            model_name="opportunity",
+            index=models.Index(
+                fields=["team", "closed_on"],
+                include=("status", "currency", "pipeline", "max_stage_order", "amount", "started_on", "owner"),
+                name="opp_team_closed_idx",
+            ),
         ),
     ]

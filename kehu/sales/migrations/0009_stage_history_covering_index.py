@@ -6,24 +6,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sales', '0008_report_covering_indexes'),
+        ("sales", "0008_report_covering_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='stagehistory',
-            name='stagehist_opp_idx',
+            model_name="stagehistory",
+            name="stagehist_opp_idx",
         ),
         migrations.AlterField(
-            model_name='stagehistory',
-            name='opportunity',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='stage_history', to='sales.opportunity'),
+            model_name="stagehistory",
+            name="opportunity",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="stage_history",
+                to="sales.opportunity",
+            ),
         ),
         migrations.AddIndex(
-            model_name='stagehistory',
-            index=models.Index(fields=['opportunity', 'entered_at'], include=('stage', 'left_at', 'amount'), name='stagehist_opp_idx'),
+            model_name="stagehistory",
+            index=models.Index(
+                fields=["opportunity", "entered_at"], include=("stage", "left_at", "amount"), name="stagehist_opp_idx"
+            ),
         ),
     ]

@@ -6,7 +6,7 @@ from kehu.core.collation import backfill
 
 
 def fill_keys(apps, schema_editor):
-    backfill(apps.get_model("users", "User"), ("display_name", "username"))
+    backfill(apps.get_model("users", "User"), ("display_name", "username"))  # as str(user) shows them
 
 
 class Migration(migrations.Migration):
