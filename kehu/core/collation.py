@@ -123,13 +123,14 @@ def backfill(
     linked record's sources through the link (`{"owner_sort": ("owner__display_name", "owner__username")}`).
     A migration's step (historical models lack the mixin's save). Keys are made in Python and each row is
     written once, in primary-key batches with one statement per row: an UPDATE with a CASE per batch (what
-    `bulk_update` sends) compared every id with every other and ran three times slower on a million rows."""
+    `bulk_update` sends) compares every id with every other, and took two to three times as long (20,000
+    customers: 4.0–6.0 s against 1.9 s, keys included)."""
     links = links or {}
     columns = ["name_sort", *links]
     qn = connection.ops.quote_name
     assignments = ", ".join(f"{qn(c)} = %s" for c in columns)
     # identifiers from the model's own metadata; every value is a parameter
-    sql = f"UPDATE {qn(model._meta.db_table)} SET {assignments} WHERE {qn(model._meta.pk.column)} = %s"  # noqa: S608
+    sql = f"UPDATE {qn(model._meta.db_table)} SET {assignments} WHERE {qn(str(model._meta.pk.column))} = %s"  # noqa: S608
     paths = [list(p) for p in links.values()]
     fields = [*sources, *(f for p in paths for f in p)]
     done, last = 0, 0
