@@ -15,6 +15,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.expressions import Col
 from django.utils.translation import gettext as _
 
 SALT = "kehu.keyset"
@@ -96,6 +97,11 @@ def _after(qs: models.QuerySet, spec: list[tuple[str, bool]], values: list[Any],
 
 def _nullable(qs: models.QuerySet, name: str) -> bool:
     if name in qs.query.annotations:
+        # a column of the record itself standing in for a sort (a name key) is as nullable as that column,
+        # so "DESC NULLS LAST" is not asked of a NOT NULL column and the index serves both directions
+        ann = qs.query.annotations[name]
+        if isinstance(ann, Col) and ann.alias == qs.query.base_table:
+            return bool(ann.target.null)
         return True
     try:
         return bool(qs.model._meta.get_field(name).null)
