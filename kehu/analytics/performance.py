@@ -246,7 +246,7 @@ def target_grid(user: Any, kind: str, year: int, team: Any) -> TargetGridData:
     users = list(
         User.objects.filter(team_id__in=team_ids(team), is_active=True)
         .select_related("team")
-        .order_by("team__path", "display_name", "username")
+        .order_by("team__path", "name_sort", "id")
     )
     current: dict[tuple[str, dt.date], tuple[Decimal, int]] = {}
     if permissions.can(user, Target, "view"):

@@ -194,7 +194,7 @@ def form_field(defn: CustomFieldDefinition) -> forms.Field:
             return forms.ChoiceField(choices=[("", "—"), *choices], **common)
         return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
     if t == T.USER:
-        users = get_user_model().objects.filter(is_active=True).order_by("display_name")
+        users = get_user_model().objects.filter(is_active=True).order_by("name_sort", "id")
         return forms.TypedChoiceField(
             choices=[("", "—"), *[(u.pk, str(u)) for u in users]], coerce=int, empty_value=None, **common
         )

@@ -57,7 +57,7 @@ def _teams() -> Any:
 
 
 def _active_users() -> Any:
-    return User.objects.filter(is_active=True).order_by("display_name", "username")
+    return User.objects.filter(is_active=True).order_by("name_sort", "id")
 
 
 # --------------------------------------------------------------------------- users

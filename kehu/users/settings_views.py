@@ -371,7 +371,7 @@ def _save_team(request: HttpRequest, team: Team | None) -> HttpResponse:
                 team.refresh_from_db()
         except PermissionDenied:
             _denied(request)
-    members = list(team.members.filter(is_active=True).order_by("display_name", "username")) if team else []
+    members = list(team.members.filter(is_active=True).order_by("name_sort", "id")) if team else []
     return render(request, "users/settings/team_form.html", {"form": form, "obj": team, "members": members})
 
 

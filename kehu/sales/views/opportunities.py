@@ -305,7 +305,7 @@ def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         opp.customer_id and pol.can_read("customer") and permissions.can(user, Customer, "view", opp.customer)
     )
     candidates = (
-        list(permissions.visible(Contact, user).filter(customer_id=opp.customer_id).order_by("name")[:200])
+        list(permissions.visible(Contact, user).filter(customer_id=opp.customer_id).order_by("name_sort", "id")[:200])
         if can_change and opp.customer_id and pol.can_write("contact_roles")
         else []
     )
