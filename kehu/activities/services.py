@@ -171,7 +171,8 @@ def assignable_users(actor: Any) -> list[Any]:
     qs = User.objects.filter(is_active=True)
     if pol.scope != "all":
         qs = qs.filter(models.Q(pk=actor.pk) | models.Q(team_id__in=pol.team_ids or [-1]))
-    return list(qs.only("id", "username", "display_name", "first_name", "last_name", "team_id").order_by("name_sort", "id"))
+    fields = ("id", "username", "display_name", "first_name", "last_name", "team_id")
+    return list(qs.only(*fields).order_by("name_sort", "id"))
 
 
 def _check_assignee(actor: Any, owner: Any, links: dict[str, Any]) -> None:

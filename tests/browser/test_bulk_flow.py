@@ -86,5 +86,12 @@ def test_manager_tags_two_chosen_customers(size: str, live_server: Any, browser:
         page.keyboard.press("j")
         page.keyboard.press("Enter")
         page.wait_for_url(f"{live_server.url}/customers/{Customer.objects.get(name=names[0]).pk}/")
+        page.keyboard.press("?")  # the shortcuts window, on any page
+        dialog = page.locator("#shortcuts")
+        dialog.wait_for(state="visible")
+        assert "j" in dialog.inner_text() and "Keyboard shortcuts" in dialog.inner_text()
+        page.wait_for_function("document.activeElement.closest('#shortcuts') !== null")  # shown, focus moved in
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="hidden")
     assert errors == []
     context.close()

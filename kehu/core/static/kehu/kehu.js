@@ -1,5 +1,5 @@
 // Kehu's small amount of page behaviour: the Ctrl+K search shortcut, select-all for bulk actions, moving
-// through a list by keyboard, and a visible message when an htmx request fails.
+// through a list by keyboard, the "?" shortcuts window, and a visible message when an htmx request fails.
 (function () {
   "use strict";
   document.addEventListener("keydown", function (e) {
@@ -67,6 +67,15 @@
     var offer = bar.querySelector("[data-select-matching]");
     if (offer && on) offer.hidden = true;
   }
+  // "?" shows the keyboard shortcuts (base.html), wherever no text is being typed.
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "?" || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (/INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName) || document.activeElement.isContentEditable) return;
+    var dialog = document.getElementById("shortcuts");
+    if (!dialog || !window.bootstrap) return;
+    e.preventDefault();
+    bootstrap.Modal.getOrCreateInstance(dialog).show();
+  });
   // Lists by keyboard: j / k move through the rows, Enter or o opens the marked one, x ticks it for a bulk action.
   document.addEventListener("keydown", function (e) {
     var body = document.getElementById("rows");
