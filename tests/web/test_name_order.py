@@ -169,3 +169,16 @@ def test_a_link_to_a_record_built_in_memory_still_copies_its_key(users: dict) ->
     collation.fill([named, bare])
     assert named.customer_sort == bare.customer_sort == "ningbohaigangwuliu"
     assert named.owner_sort == rep.name_sort != ""
+
+
+def test_bulk_updates_of_names_and_owners_rewrite_the_keys(users: dict) -> None:
+    from kehu.customers.models import Contact
+
+    rep, rep2 = users["rep"], users["rep2"]
+    customer = make_customer(rep, "Acme Trading")
+    contact = make_contact(rep, "张伟", customer=customer)
+    customer.name, customer.owner = "宁波海港物流", rep2
+    Customer.objects.bulk_update([customer], ["name", "owner"])
+    got = Customer.objects.get(pk=customer.pk)
+    assert (got.name_sort, got.owner_sort) == ("ningbohaigangwuliu", rep2.name_sort)
+    assert Contact.objects.get(pk=contact.pk).customer_sort == "ningbohaigangwuliu"  # the contacts follow
