@@ -8,7 +8,8 @@ retained&sort=-updated_at. Page 1 is requested, then each next page through the 
 The 360° page is requested for a customer with 200 timeline events (added through the bulk path if the
 customer has fewer). Server time = the time of client.get(); SQL queries are counted on one extra request
 per URL with CaptureQueriesContext. Last, the first page of the whole lists sorted on other columns, as
-`--sort-user` (an administrator: every record): names in pinyin order, a contact's customer, the owner.
+each of `--sort-users` (an administrator sees every record, a manager their region, a rep their own):
+names in pinyin order, a contact's customer, the owner.
 Exits with 2 if the pages do not exist yet.
 """
 
@@ -40,7 +41,7 @@ def main() -> int:
     parser.add_argument("--team", default="华东区")
     parser.add_argument("--stage", default="retained")
     parser.add_argument("--pages", type=int, default=1000)
-    parser.add_argument("--sort-user", default="admin")
+    parser.add_argument("--sort-users", default="admin,manager,rep", help="comma-separated user names")
     parser.add_argument("--sort-runs", type=int, default=5)
     args = parser.parse_args()
     os.environ.setdefault("KEHU_DEBUG", "false")
@@ -125,10 +126,11 @@ def main() -> int:
     if few is not None:
         report("360° page (few events)", f"/customers/{few.pk}/", get, queries, args.runs)
 
-    client.force_login(User.objects.get(username=args.sort_user))
-    print(f"\nwhole lists sorted, first page, as {args.sort_user}")
-    for url in SORTED_LISTS:
-        report(url, url, get, queries, args.sort_runs)
+    for username in args.sort_users.split(","):
+        client.force_login(User.objects.get(username=username))
+        print(f"\nwhole lists sorted, first page, as {username}")
+        for url in SORTED_LISTS:
+            report(url, url, get, queries, args.sort_runs)
     return 0
 
 
@@ -139,6 +141,7 @@ SORTED_LISTS = (
     "/customers/?sort=owner",
     "/contacts/?sort=name",
     "/contacts/?sort=customer",
+    "/contacts/?sort=owner",
     "/leads/?sort=name",
 )
 

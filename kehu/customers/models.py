@@ -93,6 +93,7 @@ class Customer(NameSortedModel, GatedModel):
             models.Index(fields=["updated_at", "id"], name="customer_updated_idx"),
             models.Index(fields=["name_sort", "id"], name="customer_name_sort_idx"),
             models.Index(fields=["owner_sort", "id"], name="customer_owner_sort_idx"),
+            models.Index(fields=["owner", "owner_sort", "id"], name="customer_own_owner_sort_idx"),
             models.Index(fields=["created_at", "id"], name="customer_created_idx"),
             # the list's other common sorts, so their first page is read in order, not sorted from all rows
             models.Index(fields=["city", "id"], name="customer_city_idx"),
@@ -161,6 +162,7 @@ class Contact(NameSortedModel, GatedModel):
             models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
             models.Index(fields=["name_sort", "id"], name="contact_name_sort_idx"),
             models.Index(fields=["owner_sort", "id"], name="contact_owner_sort_idx"),
+            models.Index(fields=["owner", "owner_sort", "id"], name="contact_own_owner_sort_idx"),
             models.Index(fields=["customer_sort", "id"], name="contact_customer_sort_idx"),
         ]
 

@@ -68,6 +68,7 @@ class Lead(NameSortedModel, GatedModel):
             models.Index(fields=["updated_at", "id"], name="lead_updated_idx"),
             models.Index(fields=["name_sort", "id"], name="lead_name_sort_idx"),
             models.Index(fields=["owner_sort", "id"], name="lead_owner_sort_idx"),
+            models.Index(fields=["owner", "owner_sort", "id"], name="lead_own_owner_sort_idx"),
             models.Index(fields=["team", "created_at"], name="lead_team_created_idx"),  # funnel of a team
             models.Index(fields=["email"], name="lead_email_idx"),
             models.Index(fields=["phone"], name="lead_phone_idx"),

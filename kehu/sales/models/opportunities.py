@@ -94,6 +94,7 @@ class Opportunity(NameSortedModel, GatedModel):
             models.Index(fields=["updated_at", "id"], name="opp_updated_idx"),
             models.Index(fields=["name_sort", "id"], name="opp_name_sort_idx"),
             models.Index(fields=["owner_sort", "id"], name="opp_owner_sort_idx"),
+            models.Index(fields=["owner", "owner_sort", "id"], name="opp_own_owner_sort_idx"),
             models.Index(fields=["customer_sort", "id"], name="opp_customer_sort_idx"),
             # funnel, forecast and the board's Won / Lost totals: deals started / closed in a period, per pipeline
             # or team; on PostgreSQL the included columns answer the grouped reports from the index alone
