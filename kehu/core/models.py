@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kehu.core.collation import key_field
 from kehu.core.querysets import GatedQuerySet
 
 # --------------------------------------------------------------------------- feature mixins
@@ -69,8 +70,9 @@ class NameSortedModel(models.Model):
     SORT_SOURCES: tuple[str, ...] = ("name",)  # the key is made of the first of these that is not empty
     LINKED_SORTS: dict[str, str] = {}  # link → column keeping a copy of the linked record's key
 
-    name_sort = models.CharField(_("sort key"), max_length=200, default="", editable=False)
+    name_sort = key_field(_("sort key"))
     _stored_name_sort: str | None = None  # the key as read from the database, to tell a rename on save
+    _stored_links: dict[str, Any] | None = None  # the links' ids as read, to copy keys only when a link changed
 
     class Meta:
         abstract = True
@@ -80,20 +82,29 @@ class NameSortedModel(models.Model):
 
         update_fields = kwargs.get("update_fields")
         written = set(self.SORT_SOURCES) | set(self.LINKED_SORTS) if update_fields is None else set(update_fields)
-        collation.fill([self], links=written)
+        stored = self._stored_links
+        # a link as it was read keeps its copy (renames rewrite copies themselves): no lookup on every edit
+        relink = {
+            fk
+            for fk in written & set(self.LINKED_SORTS)
+            if stored is None or stored.get(fk) != getattr(self, f"{fk}_id")
+        }
+        collation.fill([self], links=relink)
         if update_fields is not None:
             extra = {"name_sort"} if written & set(self.SORT_SOURCES) else set()
-            extra |= {column for fk, column in self.LINKED_SORTS.items() if fk in written}
+            extra |= {column for fk, column in self.LINKED_SORTS.items() if fk in relink}
             kwargs["update_fields"] = {*update_fields, *extra}
         super().save(*args, **kwargs)
         if self._stored_name_sort is not None and self._stored_name_sort != self.name_sort:
             collation.propagate(self)
         self._stored_name_sort = self.name_sort
+        self._stored_links = {fk: getattr(self, f"{fk}_id") for fk in self.LINKED_SORTS}
 
     @classmethod
     def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any) -> Self:
         obj = super().from_db(db, field_names, values, **kwargs)
         obj._stored_name_sort = obj.__dict__.get("name_sort")
+        obj._stored_links = {fk: obj.__dict__.get(f"{fk}_id") for fk in cls.LINKED_SORTS}
         return obj
 
 

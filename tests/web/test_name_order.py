@@ -182,3 +182,20 @@ def test_bulk_updates_of_names_and_owners_rewrite_the_keys(users: dict) -> None:
     got = Customer.objects.get(pk=customer.pk)
     assert (got.name_sort, got.owner_sort) == ("ningbohaigangwuliu", rep2.name_sort)
     assert Contact.objects.get(pk=contact.pk).customer_sort == "ningbohaigangwuliu"  # the contacts follow
+
+
+def test_an_edit_that_keeps_the_links_reads_no_linked_key(users: dict, django_assert_num_queries: Any) -> None:
+    """Every save keeps the keys right, but copies are looked up only when a link changed: an ordinary edit of
+    a contact is its one UPDATE, a change of customer reads that customer's key."""
+    from kehu.customers.models import Contact
+
+    rep = users["rep"]
+    first, second = make_customer(rep, "Acme Trading"), make_customer(rep, "宁波海港物流")
+    contact = Contact.objects.get(pk=make_contact(rep, "张伟", customer=first).pk)
+    contact.title = "采购经理"
+    with django_assert_num_queries(1):
+        contact.save()
+    contact.customer_id = second.pk
+    with django_assert_num_queries(2):
+        contact.save()
+    assert Contact.objects.get(pk=contact.pk).customer_sort == "ningbohaigangwuliu"

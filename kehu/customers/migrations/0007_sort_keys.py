@@ -4,15 +4,12 @@
 # their own (PostgreSQL refuses to index a table with pending constraint checks from these updates).
 
 from django.conf import settings
-from django.db import migrations, models
+from django.db import migrations
 
-from kehu.core.collation import backfill
+from kehu.core.collation import backfill, key_field
 
 OWNER = ("owner__display_name", "owner__username")
 
-
-def key(label):
-    return models.CharField(default="", editable=False, max_length=200, verbose_name=label)
 
 
 def fill_keys(apps, schema_editor):
@@ -30,10 +27,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(model_name="customer", name="name_sort", field=key("sort key")),
-        migrations.AddField(model_name="customer", name="owner_sort", field=key("owner sort key")),
-        migrations.AddField(model_name="contact", name="name_sort", field=key("sort key")),
-        migrations.AddField(model_name="contact", name="owner_sort", field=key("owner sort key")),
-        migrations.AddField(model_name="contact", name="customer_sort", field=key("customer sort key")),
+        migrations.AddField(model_name="customer", name="name_sort", field=key_field("sort key")),
+        migrations.AddField(model_name="customer", name="owner_sort", field=key_field("owner sort key")),
+        migrations.AddField(model_name="contact", name="name_sort", field=key_field("sort key")),
+        migrations.AddField(model_name="contact", name="owner_sort", field=key_field("owner sort key")),
+        migrations.AddField(model_name="contact", name="customer_sort", field=key_field("customer sort key")),
         migrations.RunPython(fill_keys, migrations.RunPython.noop, elidable=True),
     ]

@@ -2,15 +2,12 @@
 # customer's) key (kehu.core.collation), written here for every existing row; indexed in the next migration.
 
 from django.conf import settings
-from django.db import migrations, models
+from django.db import migrations
 
-from kehu.core.collation import backfill
+from kehu.core.collation import backfill, key_field
 
 OWNER = ("owner__display_name", "owner__username")
 
-
-def key(label):
-    return models.CharField(default="", editable=False, max_length=200, verbose_name=label)
 
 
 def fill_keys(apps, schema_editor):
@@ -29,10 +26,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(model_name="lead", name="name_sort", field=key("sort key")),
-        migrations.AddField(model_name="lead", name="owner_sort", field=key("owner sort key")),
-        migrations.AddField(model_name="opportunity", name="name_sort", field=key("sort key")),
-        migrations.AddField(model_name="opportunity", name="owner_sort", field=key("owner sort key")),
-        migrations.AddField(model_name="opportunity", name="customer_sort", field=key("customer sort key")),
+        migrations.AddField(model_name="lead", name="name_sort", field=key_field("sort key")),
+        migrations.AddField(model_name="lead", name="owner_sort", field=key_field("owner sort key")),
+        migrations.AddField(model_name="opportunity", name="name_sort", field=key_field("sort key")),
+        migrations.AddField(model_name="opportunity", name="owner_sort", field=key_field("owner sort key")),
+        migrations.AddField(model_name="opportunity", name="customer_sort", field=key_field("customer sort key")),
         migrations.RunPython(fill_keys, migrations.RunPython.noop, elidable=True),
     ]

@@ -1,8 +1,8 @@
 # Users are listed (and offered as owners) by their shown name in pinyin order (kehu.core.collation).
 
-from django.db import migrations, models
+from django.db import migrations
 
-from kehu.core.collation import backfill
+from kehu.core.collation import backfill, key_field
 
 
 def fill_keys(apps, schema_editor):
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="user",
             name="name_sort",
-            field=models.CharField(default="", editable=False, max_length=200, verbose_name="sort key"),
+            field=key_field("sort key"),
         ),
         migrations.RunPython(fill_keys, migrations.RunPython.noop, elidable=True),
         migrations.AlterModelOptions(
